@@ -1,0 +1,5 @@
+"""`python -m gradschool` is the `gradschool` command."""
+
+from gradschool.cli import main
+
+main()
