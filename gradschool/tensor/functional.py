@@ -1,0 +1,281 @@
+"""The functions PyTorch users know from torch.nn.functional, on gradschool Tensors.
+
+Most are fused: one function computes the forward pass and a hand-derived backward pass, instead of a
+chain of small Tensor ops. That means fewer temporary arrays and fewer graph nodes, which is where a NumPy
+engine gets its speed. Matrix products go through np.matmul (BLAS) on 2-D arrays wherever possible.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from gradschool.tensor.random import generator
+from gradschool.tensor.tensor import Tensor, _accumulate, index_add, unbroadcast
+
+
+@functools.cache
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _row_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the last axis, keeping it, as a matrix-vector product: BLAS does it several times faster."""
+    return np.matmul(a, _ones(a.shape[-1], a.dtype))[..., None]
+
+
+def _col_sum(a: np.ndarray) -> np.ndarray:
+    """Sum of the rows of a 2-D array (e.g. a bias gradient), as a vector-matrix product."""
+    return np.matmul(_ones(a.shape[0], a.dtype), a)
+
+
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum(a * b) over the last axis, keeping it, without building a * b."""
+    return np.einsum("...i,...i->...", a, b)[..., None]
+
+
+def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray | None = None):
+    """exp(s - shift) and the shift, for softmax-like functions (which do not change when s is shifted).
+
+    The shift must make the largest value of each row at most 0 (no overflow) and leave each row at least
+    one value that does not underflow. The row maximum does both, but a maximum along a short axis is a
+    slow reduction in NumPy; when all values lie within 60 of each other one global maximum does both too.
+    `keep` (a boolean mask, e.g. causal) zeroes the positions it leaves out.
+    """
+    if s.size == 0:
+        return np.exp(s), 0.0
+    hi = s.max()
+    if hi - s.min() < 60:
+        shift = hi
+    else:
+        if keep is not None:
+            s = np.where(keep, s, -np.inf)
+        shift = s.max(axis=-1, keepdims=True)
+    e = np.subtract(s, shift, out=out)
+    np.exp(e, out=e)
+    if keep is not None:
+        e *= keep
+    return e, shift
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch; x is (..., in_features)."""
+    W = weight.data
+    n_out, n_in = W.shape
+    if x.shape[-1:] != (n_in,):
+        raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape {W.shape}: "
+                         f"the input's last dim must be in_features = {n_in}")
+    x2 = x.data.reshape(-1, n_in)  # all leading dims as rows: one big matrix product
+    y = np.matmul(x2, W.T)
+    if bias is not None:
+        y += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(g):  # y = x W^T + b: dx = g W, dW = g^T x, db = sum of g over rows
+        g2 = g.reshape(-1, n_out)
+        if x.requires_grad:
+            _accumulate(x, np.matmul(g2, W).reshape(x.shape))
+        if weight.requires_grad:
+            _accumulate(weight, np.matmul(g2.T, x2))
+        if bias is not None and bias.requires_grad:
+            _accumulate(bias, _col_sum(g2))
+    return Tensor._make(y.reshape(*x.shape[:-1], n_out), parents, backward, "linear")
+
+
+def embedding(idx, weight: Tensor) -> Tensor:
+    """Rows of weight picked by the integer array idx: (...,) -> (..., embedding_dim)."""
+    ids = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+    n = weight.shape[0]
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < -n or ids.max() >= n):
+        raise IndexError(f"embedding: index {ids.max() if ids.max() >= n else ids.min()} is out of range for "
+                         f"a table of {n} rows (valid: 0..{n - 1})")
+
+    def backward(g):  # each looked-up row gets its gradient added back; repeated ids add up
+        if weight.grad is None:
+            weight.grad = np.zeros(weight.shape, dtype=weight.dtype)
+        if ids.size:
+            index_add(weight.grad, ids.reshape(-1), g.reshape(ids.size, -1))
+    return Tensor._make(np.take(weight.data, ids, axis=0), (weight,), backward, "embedding")
+
+
+def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize the last axis to mean 0 and variance 1, then scale by weight and shift by bias."""
+    C = x.shape[-1]
+    X = x.data.reshape(-1, C)  # one row per position
+    xhat = X - _row_sum(X) / C
+    rstd = _row_dot(xhat, xhat)
+    rstd /= C
+    rstd += eps
+    np.sqrt(rstd, out=rstd)
+    np.reciprocal(rstd, out=rstd)  # 1 / sqrt(var + eps)
+    xhat *= rstd  # (x - mean) / sqrt(var + eps)
+    y = xhat * weight.data if weight is not None else xhat.copy()
+    if bias is not None:
+        y += bias.data
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+
+    def backward(g):  # dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = g * weight
+        g2 = g.reshape(-1, C)
+        if weight is not None and weight.requires_grad:
+            _accumulate(weight, np.einsum("ni,ni->i", g2, xhat))
+        if bias is not None and bias.requires_grad:
+            _accumulate(bias, _col_sum(g2))
+        if x.requires_grad:
+            dxhat = g2 * weight.data if weight is not None else g2
+            dx = xhat * (_row_dot(dxhat, xhat) / C)
+            dx += _row_sum(dxhat) / C
+            np.subtract(dxhat, dx, out=dx)
+            dx *= rstd
+            _accumulate(x, dx.reshape(x.shape))
+    return Tensor._make(y.reshape(x.shape), parents, backward, "layer_norm")
+
+
+def gelu(x: Tensor) -> Tensor:
+    """GELU, tanh approximation (GPT-2)."""
+    return x.gelu()
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along axis, with a shift so that it never overflows."""
+    p, _ = _exp_shifted(np.moveaxis(x.data, axis, -1))
+    p /= _row_sum(p)
+
+    def backward(g):  # dx = p * (g - sum(g * p))
+        gl = np.moveaxis(g, axis, -1)
+        dx = gl - _row_dot(gl, p)
+        dx *= p
+        _accumulate(x, np.moveaxis(dx, -1, axis))
+    return Tensor._make(np.moveaxis(p, -1, axis), (x,), backward, "softmax")
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - log(sum(exp(x))) along axis, stable for any magnitude."""
+    X = np.moveaxis(x.data, axis, -1)
+    p, shift = _exp_shifted(X)
+    sums = _row_sum(p)
+    p /= sums  # softmax, kept for backward
+    np.log(sums, out=sums)
+    sums += shift
+    out = X - sums
+
+    def backward(g):  # dx = g - softmax(x) * sum(g)
+        gl = np.moveaxis(g, axis, -1)
+        dx = p * -_row_sum(gl)
+        dx += gl
+        _accumulate(x, np.moveaxis(dx, -1, axis))
+    return Tensor._make(np.moveaxis(out, -1, axis), (x,), backward, "log_softmax")
+
+
+def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
+    """Mean of -log softmax(logits)[target] over the rows whose target is not ignore_index.
+
+    Fused: the backward pass is (softmax - onehot(target)) / n_rows, with no log or division that could
+    produce inf or NaN, whatever the size of the logits.
+    """
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}; for (B, T, C) "
+                         "logits use logits.reshape(-1, C) and targets.reshape(-1)")
+    N, C = logits.shape
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy targets must be integer class indices, got dtype {t.dtype}; "
+                        "convert with targets.astype(np.int64)")
+    if t.shape != (N,):
+        raise ValueError(f"cross_entropy: targets of shape {t.shape} do not match logits of shape "
+                         f"{logits.shape}; expected targets of shape ({N},)")
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bad.any():
+        raise ValueError(f"cross_entropy: target {t[bad][0]} is out of range for {C} classes "
+                         f"(valid: 0..{C - 1}, or ignore_index={ignore_index})")
+    n = int(valid.sum())
+    if n == 0:
+        raise ValueError(f"cross_entropy: no targets to average over (an empty batch, or every target equals "
+                         f"ignore_index={ignore_index}); leave such batches out")
+    rows = np.arange(N)
+    tt = np.where(valid, t, 0)
+    X = logits.data
+    p, shift = _exp_shifted(X)
+    sums = _row_sum(p)
+    p /= sums  # the softmax probabilities, kept for backward
+    losses = np.log(sums[:, 0])  # -log p[target] = log(sum(exp(x - shift))) + shift - x[target]
+    losses += shift if np.ndim(shift) == 0 else shift[:, 0]
+    losses -= X[rows, tt]
+    loss = (losses.sum() if n == N else losses[valid].sum()) / n
+
+    def backward(g):  # d loss / d logits = (softmax - onehot(target)) / n on the rows that count
+        scale = g / n
+        dx = p * scale
+        dx[rows, tt] -= scale
+        if n != N:
+            dx[~valid] = 0
+        _accumulate(logits, dx)
+    return Tensor._make(np.asarray(loss, dtype=X.dtype), (logits,), backward, "cross_entropy")
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """In training, zero each element with probability p and scale the rest by 1/(1-p); else the identity."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability must be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return x
+    mask = (generator().random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    if p < 1:
+        mask *= 1 / (1 - p)
+
+    def backward(g):  # dropped elements get no gradient, kept ones are scaled like the forward
+        _accumulate(x, g * mask)
+    return Tensor._make(x.data * mask, (x,), backward, "dropout")
+
+
+def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: bool = False) -> Tensor:
+    """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
+
+    is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
+    """
+    Q, K, V = q.data, k.data, v.data
+    if Q.ndim < 2 or Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
+                         "need q (..., L, D), k (..., S, D), v (..., S, Dv)")
+    scale = 1.0 / math.sqrt(Q.shape[-1])
+    Qs = Q * scale  # scaling q is cheaper than scaling the (L, S) scores
+    S = np.matmul(Qs, K.swapaxes(-1, -2))
+    keep = np.tri(*S.shape[-2:], dtype=bool) if is_causal else None
+    P, _ = _exp_shifted(S, keep, out=S)
+    P /= _row_sum(P)  # attention weights, kept for backward
+    out = np.matmul(P, V)
+
+    def backward(g):  # O = P V, P = softmax(S), S = Q K^T * scale
+        if v.requires_grad:  # dV = P^T dO
+            _accumulate(v, unbroadcast(np.matmul(P.swapaxes(-1, -2), g), V.shape))
+        if not (q.requires_grad or k.requires_grad):
+            return
+        dS = np.matmul(g, V.swapaxes(-1, -2))  # dP = dO V^T
+        dS -= _row_dot(dS, P)  # dS = P * (dP - sum(dP * P)), without the scale
+        dS *= P
+        if q.requires_grad:  # dQ = dS K * scale
+            dQ = np.matmul(dS, K)
+            dQ *= scale
+            _accumulate(q, unbroadcast(dQ, Q.shape))
+        if k.requires_grad:  # dK = dS^T Q * scale
+            _accumulate(k, unbroadcast(np.matmul(dS.swapaxes(-1, -2), Qs), K.shape))
+    return Tensor._make(out, (q, k, v), backward, "sdpa")
