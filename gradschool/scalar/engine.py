@@ -17,6 +17,7 @@ Gradient semantics, as in PyTorch:
 
 import math
 import operator
+from itertools import compress
 
 
 class Value:
@@ -150,25 +151,26 @@ class Value:
         """Fill in d(self)/d(node) for every node behind self: added to the leaves, fresh for the rest."""
         # 1. The nodes that have inputs (a leaf has nothing to pass on) in topological order, children before
         #    parents, by a depth-first search with an explicit stack: a deep graph would overflow Python's
-        #    recursion limit. A node goes on the stack twice: to visit its children, then to be listed.
+        #    recursion limit. A node is popped twice: first it goes back on the stack under its children,
+        #    then, once they are all listed, it is listed itself. Their gradients restart from zero.
+        leaf_grad = self.grad
         topo: list[Value] = []
-        visited = set()
-        stack = [(self, False)]
+        visited, listed = set(), set()
+        stack = [self]
         while stack:
-            v, children_done = stack.pop()
-            if children_done:
-                topo.append(v)
-            elif v not in visited:
+            v = stack.pop()
+            if v not in visited:
                 visited.add(v)
-                stack.append((v, True))
+                v.grad = 0.0
+                stack.append(v)
                 for child in v._prev:
                     if child._prev and child not in visited:
-                        stack.append((child, False))
-        # 2. Intermediate gradients start from zero on every call; leaf gradients accumulate.
-        for v in topo:
-            if v._prev:
-                v.grad = 0.0
-        self.grad = 1.0 if self._prev else self.grad + 1.0  # d(self)/d(self) = 1, the seed of the chain rule
+                        stack.append(child)
+            elif v not in listed:
+                listed.add(v)
+                topo.append(v)
+        # 2. d(self)/d(self) = 1, the seed of the chain rule (added to the old gradient if self is a leaf)
+        self.grad = 1.0 if self._prev else leaf_grad + 1.0
         # 3. From the output back to the inputs, each node hands its children local derivative * its gradient.
         for v in reversed(topo):
             grad = v.grad
@@ -214,13 +216,16 @@ def weighted_sum(weights: list[Value], inputs: list, bias: Value | None = None) 
         raise ValueError(f"weighted_sum needs one input per weight, got {len(weights)} weights and "
                          f"{len(inputs)} inputs")
     w_data = [w.data for w in weights]
-    x_data = [x.data if isinstance(x, Value) else x for x in inputs]
+    is_value = [isinstance(x, Value) for x in inputs]
+    x_data = [x.data if v else x for x, v in zip(inputs, is_value)]
     total = sum(map(operator.mul, w_data, x_data), bias.data if bias is not None else 0.0)
     # d(sum w*x + b)/dw_i = x_i, d/dx_i = w_i (for the inputs that are Values), d/db = 1
-    x_values = [(x, w) for x, w in zip(inputs, w_data) if isinstance(x, Value)]
-    children = (*weights, *(x for x, _ in x_values), *([bias] if bias is not None else []))
-    local_grads = (*x_data, *(w for _, w in x_values), *([1.0] if bias is not None else []))
-    return Value(total, children, "wsum", local_grads)
+    children = [*weights, *compress(inputs, is_value)]
+    local_grads = [*x_data, *compress(w_data, is_value)]
+    if bias is not None:
+        children.append(bias)
+        local_grads.append(1.0)
+    return Value(total, tuple(children), "wsum", tuple(local_grads))
 
 
 def sum_values(values: list) -> Value:

@@ -30,10 +30,6 @@ def trace(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
     return nodes, edges
 
 
-def _ids(nodes: list[Value]) -> dict[int, int]:
-    return {id(v): i for i, v in enumerate(nodes)}
-
-
 def _dot_escape(text: str) -> str:
     """Escape the characters that mean something inside a Graphviz record label."""
     for ch in '\\{}|<>"':
@@ -44,7 +40,7 @@ def _dot_escape(text: str) -> str:
 def to_dot(root: Value) -> str:
     """Graphviz DOT text: a record (label | data | grad) per Value and a small node for each operation."""
     nodes, edges = trace(root)
-    ids = _ids(nodes)
+    ids = {id(v): i for i, v in enumerate(nodes)}
     lines = ["digraph G {", "  rankdir=LR;"]
     for v in nodes:
         n = ids[id(v)]
@@ -60,48 +56,49 @@ def to_dot(root: Value) -> str:
     return "\n".join(lines) + "\n"
 
 
-BOX_W, BOX_H = 240, 32  # one Value's box
-OP_R = 14  # radius of an operation's circle
-COL_W, ROW_H = BOX_W + 4 * OP_R + 40, BOX_H + 24  # the grid the boxes sit on
+CHAR_W, BOX_H, ROW_GAP = 7.3, 32, 20  # 12px monospace letters; a Value's box height; space between rows
+
+
+def _box_text(v: Value) -> str:
+    numbers = f"data {v.data:.4f} | grad {v.grad:.4f}"
+    return f"{v.label} | {numbers}" if v.label else numbers
 
 
 def to_svg(root: Value) -> str:
     """An SVG drawing, left to right: a Value stands in the column of its longest path from an input."""
     nodes, edges = trace(root)
-    ids = _ids(nodes)
     column: dict[int, int] = {}
+    row: dict[int, int] = {}
+    rows_in_column: dict[int, int] = {}
     for v in nodes:  # topological order: every child already has its column
-        column[id(v)] = 1 + max((column[id(c)] for c in v._prev), default=-1)
-    rows: dict[int, int] = {}
-    row_of: dict[int, int] = {}
-    for v in nodes:
-        c = column[id(v)]
-        row_of[id(v)] = rows.get(c, 0)
-        rows[c] = row_of[id(v)] + 1
+        c = column[id(v)] = 1 + max((column[id(child)] for child in v._prev), default=-1)
+        row[id(v)] = rows_in_column.get(c, 0)
+        rows_in_column[c] = row[id(v)] + 1
+    box_w = round(16 + CHAR_W * max(len(_box_text(v)) for v in nodes))
+    op_w = round(16 + CHAR_W * max((len(v._op) for v in nodes), default=1))  # an operation's oval
+    col_w = box_w + op_w + 60  # box, gap for the edges, oval, short link to the result's box
 
     def box_xy(v: Value) -> tuple[int, int]:
-        return 10 + 3 * OP_R + column[id(v)] * COL_W, 10 + row_of[id(v)] * ROW_H
+        return 10 + op_w + 20 + column[id(v)] * col_w, 10 + row[id(v)] * (BOX_H + ROW_GAP)
 
-    width = 20 + 3 * OP_R + (max(column.values()) + 1) * COL_W
-    height = 20 + max(rows.values()) * ROW_H
+    width = 20 + op_w + 20 + (max(column.values()) + 1) * col_w - 40
+    height = 20 + max(rows_in_column.values()) * (BOX_H + ROW_GAP) - ROW_GAP
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">']
-    for child, parent in edges:  # child's box -> parent's operation circle
+    for child, parent in edges:  # from the child's box to the oval of the parent's operation
         (x0, y0), (x1, y1) = box_xy(child), box_xy(parent)
-        out.append(f'<line x1="{x0 + BOX_W}" y1="{y0 + BOX_H // 2}" x2="{x1 - 2 * OP_R - OP_R}" '
+        out.append(f'<line x1="{x0 + box_w}" y1="{y0 + BOX_H // 2}" x2="{x1 - 20 - op_w}" '
                    f'y2="{y1 + BOX_H // 2}" stroke="#888"/>')
-    for v in nodes:
+    for i, v in enumerate(nodes):
         x, y = box_xy(v)
         cy = y + BOX_H // 2
-        text = f"{v.label} | data {v.data:.4f} | grad {v.grad:.4f}" if v.label else \
-            f"data {v.data:.4f} | grad {v.grad:.4f}"
-        out.append(f'<g id="n{ids[id(v)]}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" '
-                   f'fill="#f4f7ff" stroke="#335"/><text x="{x + BOX_W // 2}" y="{cy + 4}" '
-                   f'text-anchor="middle">{escape(text)}</text></g>')
+        out.append(f'<g id="n{i}"><rect x="{x}" y="{y}" width="{box_w}" height="{BOX_H}" rx="4" '
+                   f'fill="#f4f7ff" stroke="#335"/><text x="{x + box_w // 2}" y="{cy + 4}" '
+                   f'text-anchor="middle">{escape(_box_text(v))}</text></g>')
         if v._op:
-            ox = x - 2 * OP_R
-            out.append(f'<circle cx="{ox}" cy="{cy}" r="{OP_R}" fill="#fff4e0" stroke="#a60"/>'
+            ox = x - 20 - op_w // 2
+            out.append(f'<ellipse cx="{ox}" cy="{cy}" rx="{op_w // 2}" ry="13" fill="#fff4e0" stroke="#a60"/>'
                        f'<text x="{ox}" y="{cy + 4}" text-anchor="middle">{escape(v._op)}</text>'
-                       f'<line x1="{ox + OP_R}" y1="{cy}" x2="{x}" y2="{cy}" stroke="#a60"/>')
+                       f'<line x1="{ox + op_w // 2}" y1="{cy}" x2="{x}" y2="{cy}" stroke="#a60"/>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

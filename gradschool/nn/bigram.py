@@ -1,0 +1,54 @@
+"""The bigram language model: a table of next-character logits, one row per current character.
+
+As a network it is one linear layer without bias applied to a one-hot input: one_hot(x) @ W picks row x of W,
+so the forward pass is a table lookup. Trained to convergence it learns the same probabilities as counting
+bigrams, log(counts) up to a constant per row.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import gradschool.tensor.functional as F
+from gradschool.nn import Module, Parameter
+from gradschool.sampling import sample_next
+from gradschool.tensor import Tensor, no_grad
+
+
+@dataclass
+class BigramConfig:
+    vocab_size: int = 27
+
+
+class Bigram(Module):
+    """Next-token logits from the current token only."""
+
+    def __init__(self, config: BigramConfig):
+        super().__init__()
+        self.config = config
+        # all zeros: every next character starts equally likely (loss = log(vocab_size))
+        self.table = Parameter(np.zeros((config.vocab_size, config.vocab_size), dtype=np.float32))
+
+    def forward(self, idx: np.ndarray | Tensor) -> Tensor:
+        """Logits (B, T, V) for int tokens idx (B, T)."""
+        idx = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
+        return F.embedding(idx, self.table)  # row idx of the table: one_hot(idx) @ table
+
+    def generate(
+        self,
+        idx: np.ndarray | Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens)."""
+        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
+        with no_grad():
+            for _ in range(max_new_tokens):
+                logits = self(idx[:, -1:]).data[:, -1, :]
+                idx = np.concatenate(
+                    [idx, sample_next(logits, temperature, top_k, top_p, rng)[:, None]], axis=1
+                )
+        return idx

@@ -1,0 +1,36 @@
+"""Named training settings: `gradschool train --preset NAME` starts from one, and flags given override it.
+
+Keys that are fields of gradschool.train.TrainConfig set the training run (nanoGPT's names); the others
+(n_layer, n_head, n_embd, dropout, bias) go to the model's config.
+"""
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # nanoGPT's published CPU recipe for shakespeare_char (a "baby GPT" on a MacBook): val loss 1.88
+    "nanogpt-cpu": dict(
+        model="gpt",
+        block_size=64,
+        batch_size=12,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.0,
+        bias=False,
+        learning_rate=1e-3,
+        min_lr=1e-4,
+        warmup_iters=100,
+        max_iters=2000,
+        lr_decay_iters=2000,
+        beta1=0.9,
+        beta2=0.99,
+        weight_decay=0.1,
+        grad_clip=1.0,
+        eval_interval=250,
+        eval_iters=20,
+    ),
+}
+
+# What `gradschool train --model gpt` uses when no --preset is given: the CPU recipe, which writes
+# Shakespeare-like text (names, line breaks, mostly real words) after a few minutes on a laptop.
+PRESETS["gpt"] = dict(PRESETS["nanogpt-cpu"])

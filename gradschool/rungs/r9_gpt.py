@@ -1,0 +1,49 @@
+"""A tiny GPT: train a transformer on Shakespeare for a few minutes, then let it write.
+
+Everything from the earlier rungs in one model (gradschool/nn/gpt.py, after nanoGPT's model.py): character
+embeddings plus position embeddings, a stack of transformer blocks, a final layer norm and a linear layer,
+tied to the embedding, that scores every possible next character. It trains with the one training loop
+(gradschool.train: AdamW, warmup and cosine decay, gradient clipping), on nanoGPT's CPU recipe, and then
+samples with a KV cache: the keys and values of the characters already written are kept, so each new
+character costs one position's work.
+"""
+
+import tempfile
+import time
+
+import numpy as np
+
+from gradschool.presets import PRESETS
+from gradschool.train import load_model, make_config, train
+
+MAX_ITERS = 1500  # about two minutes on a laptop CPU; `gradschool train --model gpt` runs the full 2000
+
+
+def main(plot: str | None = None) -> None:
+    with tempfile.TemporaryDirectory() as out_dir:
+        settings = dict(PRESETS["gpt"], max_iters=MAX_ITERS, lr_decay_iters=MAX_ITERS)
+        config = make_config("gpt", "shakespeare", preset=settings, out_dir=out_dir)
+        args = config.model_args
+        print(f"a GPT of {args['n_layer']} layers, {args['n_head']} heads, {args['n_embd']} wide, context "
+              f"{config.block_size} characters, on the shipped Shakespeare; {config.max_iters} steps of "
+              f"{config.batch_size} sequences")
+        t0 = time.perf_counter()
+        result = train(config)
+        model, tokenizer, _ = load_model(out_dir)  # the best checkpoint, by val loss
+        print(f"trained in {time.perf_counter() - t0:.0f} s; best val loss {result.best_val_loss:.4f} "
+              f"(uniform guessing: {np.log(tokenizer.vocab_size):.2f}); {model.get_num_params() / 1e6:.2f}M "
+              "parameters")
+        print("\nA sample (500 characters, temperature 0.8):\n")
+        start = np.array([tokenizer.encode("\n")])
+        out = model.generate(start, 500, temperature=0.8, rng=np.random.default_rng(0))
+        print(tokenizer.decode(out[0, 1:]))
+        if plot:
+            from gradschool.plot import plot_losses
+
+            print(f"\nloss curves saved to {plot_losses(out_dir, plot)}")
+        print("\nTrain longer or bigger with `gradschool train --model gpt --data shakespeare --out out-gpt`,"
+              " then `gradschool sample --from out-gpt`.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Sampling text from a trained language model: new names, or text that continues a prompt."""
+
+from pathlib import Path
+
+import numpy as np
+
+from gradschool.sampling import check_sampling_options
+from gradschool.train import load_model
+
+
+def sample(
+    run: str | Path,
+    num: int = 10,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    prompt: str = "",
+    max_new_tokens: int | None = None,
+    seed: int | None = None,
+) -> list[str]:
+    """`num` samples from the model saved in `run` (a run folder or a checkpoint file).
+
+    A model of lines (names) writes whole lines: each starts with the start token (then the prompt) and ends
+    at the end token. A model of running text continues the prompt (or a new line) for max_new_tokens.
+    """
+    check_sampling_options(temperature, top_k, top_p)
+    if num < 1:
+        raise ValueError(f"num must be at least 1 (got {num})")
+    model, tokenizer, state = load_model(run)
+    rng = np.random.default_rng(seed)
+    lines = state["data_format"] == "lines"
+    if lines:
+        start = [tokenizer.boundary_id, *tokenizer.encode(prompt)]
+        max_new_tokens = max_new_tokens or state["seq_len"]
+    else:
+        start = (
+            tokenizer.encode(prompt) if prompt else tokenizer.encode("\n") if "\n" in tokenizer.stoi else [0]
+        )
+        max_new_tokens = 500 if max_new_tokens is None else max_new_tokens
+    idx = np.tile(np.array(start, dtype=np.int64), (num, 1))
+    out = model.generate(idx, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, rng=rng)
+    samples = []
+    for row in np.asarray(out):
+        if lines:
+            new = list(row[len(start) :])
+            end = new.index(tokenizer.boundary_id) if tokenizer.boundary_id in new else len(new)
+            samples.append(prompt + tokenizer.decode(new[:end]))
+        else:
+            samples.append(prompt + tokenizer.decode(row[len(start) :]))
+    return samples

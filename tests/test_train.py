@@ -1,0 +1,286 @@
+"""The training loop: exact resume, Ctrl-C and kill -9 safety, clear refusals, the CLI end to end."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gradschool import checkpoint
+from gradschool.cli import cli
+from gradschool.data import DataError
+from gradschool.diverge import TrainingDiverged
+from gradschool.train import (
+    LAST,
+    METRICS,
+    TrainConfig,
+    build_model,
+    configure_optimizer,
+    get_lr,
+    make_config,
+    resume_config,
+    train,
+)
+
+TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog {i * 7 % 13}.\n" for i in range(60))
+TINY = dict(batch_size=4, block_size=8, n_embd=4, n_hidden=16, learning_rate=1e-2, min_lr=1e-3,
+            warmup_iters=2, eval_iters=2, seed=3)
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(TEXT)
+    return path
+
+
+def records(out_dir):
+    lines = (Path(out_dir) / METRICS).read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def step_losses(out_dir):
+    return [(r["iter"], r["loss"]) for r in records(out_dir) if "loss" in r]
+
+
+def eval_losses(out_dir):
+    return [(r["iter"], r["train_loss"], r["val_loss"]) for r in records(out_dir) if "val_loss" in r]
+
+
+def tiny_config(data, out_dir, **overrides):
+    values = {**TINY, "max_iters": 12, "eval_interval": 4, "lr_decay_iters": 12, **overrides}
+    return make_config("mlp", str(data), out_dir=str(out_dir), **values)
+
+
+def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path):
+    whole = train(tiny_config(text_file, tmp_path / "whole"), progress=False)
+    assert whole.iter_num == 12
+
+    part = train(tiny_config(text_file, tmp_path / "part", max_iters=5), progress=False)
+    assert part.iter_num == 5
+    resumed = train(resume_config(tmp_path / "part", max_iters=12), resume=True, progress=False)
+    assert resumed.iter_num == 12
+
+    assert step_losses(tmp_path / "part") == step_losses(tmp_path / "whole")  # bit for bit
+    assert [i for i, _ in step_losses(tmp_path / "part")] == list(range(12))
+    assert eval_losses(tmp_path / "part") == eval_losses(tmp_path / "whole")
+    a, b = checkpoint.load(tmp_path / "whole" / LAST), checkpoint.load(tmp_path / "part" / LAST)
+    for name, value in a["model"].items():
+        assert np.array_equal(value, b["model"][name]), name
+    assert a["rng"] == b["rng"]
+
+
+def test_losses_go_down(text_file, tmp_path):
+    config = tiny_config(text_file, tmp_path / "run", max_iters=60, lr_decay_iters=60, eval_interval=20)
+    train(config, progress=False)
+    evals = eval_losses(tmp_path / "run")
+    assert evals[-1][1] < evals[0][1] - 0.5
+    assert math.isclose(evals[0][1], math.log(len(set(TEXT))), rel_tol=0.1)  # starts near uniform
+
+
+def test_a_second_run_in_the_same_folder_is_refused(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+    with pytest.raises(FileExistsError, match="already holds a training run .*pass --resume"):
+        train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+
+
+def test_resume_refuses_changed_settings(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+    with pytest.raises(ValueError, match="--learning-rate 0.5 differs from the run being resumed"):
+        resume_config(tmp_path / "run", learning_rate=0.5)
+    with pytest.raises(ValueError, match="--n-hidden 99 differs"):
+        resume_config(tmp_path / "run", n_hidden=99)
+
+
+def test_resume_refuses_data_with_another_vocabulary(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+    text_file.write_text(TEXT + "Zebra!\n")
+    with pytest.raises(DataError, match="does not match that of the checkpoint .*only in the data: '!', 'Z'"):
+        train(resume_config(tmp_path / "run", max_iters=4), resume=True, progress=False)
+
+
+def test_divergence_stops_with_advice_to_lower_the_learning_rate(text_file, tmp_path):
+    config = tiny_config(text_file, tmp_path / "run", learning_rate=1e4, min_lr=1e4, warmup_iters=0,
+                         grad_clip=0.0)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        train(config, progress=False)
+
+
+def test_early_stopping_after_patience_evaluations_without_improvement(text_file, tmp_path):
+    config = tiny_config(text_file, tmp_path / "run", max_iters=100, eval_interval=1, patience=2,
+                         learning_rate=0.0, min_lr=0.0, warmup_iters=0)  # cannot improve
+    result = train(config, progress=False)
+    assert result.stopped == "early_stopping"
+    assert result.iter_num == 2
+
+
+def test_flags_override_the_preset_which_overrides_the_model_defaults():
+    preset = {"model": "gpt", "max_iters": 2000, "learning_rate": 1e-3, "n_layer": 4, "n_embd": 128}
+    config = make_config("gpt", "shakespeare", preset=preset, max_iters=5, n_embd=32, seed=None)
+    assert (config.max_iters, config.learning_rate, config.seed) == (5, 1e-3, TrainConfig.seed)
+    assert config.model_args == {"n_layer": 4, "n_embd": 32}
+    mlp = make_config("mlp", "names", preset={})
+    assert mlp.block_size == 3 and mlp.model_args == {}
+
+
+def test_model_flags_that_do_not_apply_are_refused():
+    with pytest.raises(ValueError, match="--n-layer does not apply to --model mlp .*n_embd, n_hidden"):
+        build_model("mlp", 10, 3, {"n_layer": 2})
+
+
+def test_lr_schedule_warms_up_then_decays_to_min_lr():
+    config = TrainConfig(learning_rate=1.0, min_lr=0.1, warmup_iters=10, max_iters=110)
+    lrs = [get_lr(it, config) for it in range(120)]
+    assert lrs[0] == pytest.approx(1 / 11)
+    assert all(a < b for a, b in zip(lrs[:10], lrs[1:11], strict=True))  # warming up
+    assert lrs[10] == pytest.approx(1.0)
+    assert lrs[60] == pytest.approx(0.55)  # halfway down the cosine
+    assert all(a >= b for a, b in zip(lrs[10:110], lrs[11:111], strict=True))
+    assert lrs[110:] == [pytest.approx(0.1)] * 10
+    assert get_lr(50, TrainConfig(learning_rate=0.3, decay_lr=False)) == 0.3
+
+
+def test_weight_decay_only_on_matrices():
+    config = TrainConfig(weight_decay=0.1)
+    model = build_model("mlp", 10, 3, {"n_embd": 4, "n_hidden": 8})
+    groups = configure_optimizer(model, config).param_groups
+    decayed = {id(p) for g in groups if g["weight_decay"] == 0.1 for p in g["params"]}
+    for name, p in model.named_parameters():
+        assert (id(p) in decayed) == (p.ndim >= 2), name
+
+
+def run_cli(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result
+
+
+def test_cli_train_then_sample_names(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--model", "bigram", "--data", "names", "--max-iters", 30,
+                     "--eval-interval", 10, "--eval-iters", 2, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "best val loss" in result.output
+    assert (out / "best.ckpt").exists() and (out / LAST).exists()
+    first = run_cli("sample", "--from", out, "--num", 5, "--seed", 1)
+    assert first.exit_code == 0, first.output
+    names = first.output.splitlines()
+    assert len(names) == 5 and all(name.isalpha() and name.islower() for name in names if name)
+    assert run_cli("sample", "--from", out, "--num", 5, "--seed", 1).output == first.output
+    greedy = run_cli("sample", "--from", out, "--num", 3, "--top-k", 1, "--prompt", "ma")
+    assert greedy.exit_code == 0, greedy.output
+    assert len(set(greedy.output.splitlines())) == 1 and greedy.output.startswith("ma")
+
+
+def test_cli_sample_refuses_a_prompt_outside_the_vocabulary(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("train", "--model", "bigram", "--data", "names", "--max-iters", 1, "--eval-iters", 1,
+                   "--out", out).exit_code == 0
+    result = run_cli("sample", "--from", out, "--prompt", "Zo")
+    assert result.exit_code == 1
+    assert "characters not in the vocabulary: 'Z'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_a_truncated_checkpoint_naming_it(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("train", "--model", "bigram", "--data", "names", "--max-iters", 1, "--eval-iters", 1,
+                   "--out", out).exit_code == 0
+    for name in ("best.ckpt", LAST):
+        data = (out / name).read_bytes()
+        (out / name).write_bytes(data[: len(data) - 10])
+    result = run_cli("sample", "--from", out)
+    assert result.exit_code == 1
+    assert f"{out / 'best.ckpt'} is truncated or damaged" in result.output
+    result = run_cli("train", "--resume", "--out", out)
+    assert f"{out / LAST} is truncated or damaged" in result.output
+
+
+def test_cli_errors_are_clear(tmp_path):
+    result = run_cli("train", "--model", "mlp", "--data", tmp_path / "missing.txt", "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "no such file" in result.output
+    result = run_cli("train", "--model", "mlp", "--n-layer", 2, "--data", "names", "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "--n-layer does not apply to --model mlp" in result.output
+    result = run_cli("train", "--preset", "no-such-preset", "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "unknown preset 'no-such-preset'" in result.output
+    result = run_cli("sample", "--from", tmp_path)
+    assert result.exit_code == 1 and "holds no checkpoint" in result.output
+    result = run_cli("plot", tmp_path)
+    assert result.exit_code == 1 and f"no {METRICS} in {tmp_path}" in result.output
+
+
+def test_cli_plot_draws_the_loss_curves(text_file, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--model", "mlp", "--data", text_file, "--max-iters", 8, "--eval-interval", 4,
+                     "--eval-iters", 1, "--batch-size", 4, "--out", out, "--plot")
+    assert result.exit_code == 0, result.output
+    png = (out / "loss.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def start_training(out_dir, data, max_iters, *extra):
+    args = ["train", "--model", "mlp", "--data", data, "--max-iters", max_iters, "--lr-decay-iters", 3000,
+            "--batch-size", 4, "--block-size", 8, "--n-embd", 4, "--n-hidden", 16, "--eval-iters", 2,
+            "--seed", 3, "--out", out_dir, *extra]
+    return subprocess.Popen([sys.executable, "-m", "gradschool", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_steps(out_dir, n, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (Path(out_dir) / METRICS).exists() and len(step_losses_safe(out_dir)) >= n:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("training did not get going")
+
+
+def step_losses_safe(out_dir):
+    lines = (Path(out_dir) / METRICS).read_text().splitlines()[:-1]  # the last line may be half written
+    return [line for line in lines if '"loss"' in line]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_exactly(text_file, tmp_path):
+    out = tmp_path / "run"
+    proc = start_training(out, text_file, 3000, "--eval-interval", 1000)
+    wait_for_steps(out, 30, proc)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted at step" in stdout and f"gradschool train --resume --out {out}" in stdout
+    stopped_at = checkpoint.load(out / LAST)["iter_num"]
+    assert 30 <= stopped_at < 3000
+    assert len(step_losses(out)) == stopped_at  # every step done is logged, and saved
+
+    target = stopped_at + 20
+    result = run_cli("train", "--resume", "--out", out, "--max-iters", target)
+    assert result.exit_code == 0, result.output
+    whole = tmp_path / "whole"
+    args = ["train", "--model", "mlp", "--data", text_file, "--max-iters", target, "--lr-decay-iters", 3000,
+            "--batch-size", 4, "--block-size", 8, "--n-embd", 4, "--n-hidden", 16, "--eval-iters", 2,
+            "--seed", 3, "--eval-interval", 1000, "--out", whole]
+    assert run_cli(*args).exit_code == 0
+    assert step_losses(out) == step_losses(whole)
+
+
+def test_kill_9_during_training_leaves_a_loadable_checkpoint(text_file, tmp_path):
+    out = tmp_path / "run"
+    # a checkpoint at every step of a model big enough that writing it takes a while
+    proc = start_training(out, text_file, 100_000, "--eval-interval", 1, "--n-hidden", 4000)
+    wait_for_steps(out, 5, proc)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    state = checkpoint.load(out / LAST)  # complete and checksummed
+    assert state["iter_num"] >= 5
+    resumed = run_cli("train", "--resume", "--out", out, "--max-iters", state["iter_num"] + 2)
+    assert resumed.exit_code == 0, resumed.output
+    assert [i for i, _ in step_losses(out)] == list(range(state["iter_num"] + 2))
