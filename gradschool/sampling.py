@@ -1,6 +1,10 @@
 """Picking the next token from a model's logits: temperature, top-k and top-p (nucleus) sampling."""
 
+from collections.abc import Callable
+
 import numpy as np
+
+from gradschool.tensor import Tensor, no_grad
 
 
 def check_sampling_options(temperature: float, top_k: int | None, top_p: float | None) -> None:
@@ -44,3 +48,26 @@ def sample_next(
     cumulative = np.cumsum(probs, axis=-1)
     u = rng.random((probs.shape[0], 1)) * cumulative[:, -1:]
     return np.minimum((cumulative <= u).sum(axis=-1), probs.shape[-1] - 1).astype(np.int64)
+
+
+def generate_from_window(
+    model: Callable[[np.ndarray], Tensor],
+    idx: np.ndarray | Tensor,
+    max_new_tokens: int,
+    window: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Extend idx (B, T) by max_new_tokens tokens, each sampled from `model` run on the last `window` tokens.
+
+    The plain way to sample, for models that look at a short context (bigram: 1 token, MLP: block_size);
+    the GPT keeps a KV cache instead. Returns an int64 array (B, T + max_new_tokens).
+    """
+    idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
+    with no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(idx[:, -window:]).data[:, -1, :]
+            idx = np.concatenate([idx, sample_next(logits, temperature, top_k, top_p, rng)[:, None]], axis=1)
+    return idx

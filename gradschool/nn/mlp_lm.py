@@ -12,8 +12,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from gradschool.nn import Embedding, Linear, Module
-from gradschool.sampling import sample_next
-from gradschool.tensor import Tensor, no_grad
+from gradschool.sampling import generate_from_window
+from gradschool.tensor import Tensor
 
 
 @dataclass
@@ -63,11 +63,5 @@ class MLPLanguageModel(Module):
         rng: np.random.Generator | None = None,
     ) -> np.ndarray:
         """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens)."""
-        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
-        with no_grad():
-            for _ in range(max_new_tokens):
-                logits = self(idx[:, -self.config.block_size :]).data[:, -1, :]
-                idx = np.concatenate(
-                    [idx, sample_next(logits, temperature, top_k, top_p, rng)[:, None]], axis=1
-                )
-        return idx
+        return generate_from_window(self, idx, max_new_tokens, self.config.block_size,
+                                    temperature, top_k, top_p, rng)
