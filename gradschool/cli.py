@@ -43,7 +43,9 @@ def run_rung(n: int, plot: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Anything but 127.0.0.1 lets other machines reach the course.")
 @click.option("--open", "open_browser", is_flag=True, help="Also open the course in a web browser.")
-def serve(port: int, host: str, open_browser: bool) -> None:
+@click.option("--runs", "runs_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder of trained language models for chapter 7 [default: $GRADSCHOOL_RUNS or ./runs].")
+def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> None:
     """Serve the interactive course (offline, on this machine only by default)."""
     import socket
     import threading
@@ -71,7 +73,7 @@ def serve(port: int, host: str, open_browser: bool) -> None:
     click.echo(f"gradschool course at {url}  (Ctrl+C to stop)")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=[url]).start()  # once the server is listening
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
 
 
 @cli.command("train")

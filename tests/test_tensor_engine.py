@@ -191,3 +191,28 @@ def test_keep_freed_memory_is_accepted_by_glibc():
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt thresholds exist only in glibc")
     assert keep_freed_memory() is True
+
+
+def test_no_grad_in_one_thread_leaves_other_threads_recording():
+    import threading
+
+    from gradschool.tensor import Tensor, no_grad
+
+    inside, release = threading.Event(), threading.Event()
+
+    def sampler():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=sampler)
+    t.start()
+    inside.wait(5)
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()  # this thread is not inside no_grad(): the graph must be recorded
+        y.backward()
+        assert x.grad.tolist() == [2.0, 4.0]
+    finally:
+        release.set()
+        t.join()

@@ -109,9 +109,9 @@ def doc_shot(tab, name: str, figure: int = 0, whole_page: bool = False) -> None:
 def test_home_page_links_every_chapter(page):
     page.goto(page.base + "/")
     for title in ["Neuron playground", "Forward pass", "Loss landscape", "Derivative", "Expression graph",
-                  "Training"]:
+                  "Training", "Language models"]:
         expect(page.locator("main").get_by_role("link", name=re.compile(title))).to_be_visible()
-    expect(page.locator("header nav a")).to_have_count(7)
+    expect(page.locator("header nav a")).to_have_count(8)
     doc_shot(page, "0-home", whole_page=True)
 
 

@@ -15,22 +15,30 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether operations record a graph; one switch per thread, so a no_grad() block in one thread (a web
+    request sampling) never turns gradients off for another (a training job)."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Within this block operations record no graph (evaluation, sampling, optimizer updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -149,7 +157,7 @@ class Tensor:
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
         out._op = op
-        if _grad_enabled and any(p.requires_grad for p in parents):
+        if _grad_mode.enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._prev = tuple(p for p in parents if p.requires_grad)
             out._backward = backward

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import inspect
 import math
+import os
 import textwrap
 import time
 from enum import Enum
@@ -19,11 +20,11 @@ from gradschool import __version__
 from gradschool.diverge import TrainingDiverged
 from gradschool.scalar.engine import Value
 from gradschool.scalar.nn import Neuron
-from gradschool.web import demos, expr, training
+from gradschool.web import demos, expr, lm, training
 
 STATIC = Path(__file__).parent / "static"
-# One page per chapter. Chapter 7 ("language": sampling, attention) joins this list once the GPT exists.
-PAGES = ["neuron", "forward", "loss", "derivative", "graph", "training"]
+# One page per chapter.
+PAGES = ["neuron", "forward", "loss", "derivative", "graph", "training", "lm"]
 MAX_TRAINING_SESSIONS = 8
 Number = Annotated[float, Field(ge=-10, le=10)]
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")]
@@ -122,6 +123,7 @@ class Source(str, Enum):
     graph = "graph"
     training = "training"
     moons = "moons"
+    lm = "lm"
 
 
 SOURCES = {
@@ -132,6 +134,7 @@ SOURCES = {
     "graph": [Value.__mul__, Value.tanh, Value.backward],
     "training": [training.TinyJob.step],
     "moons": [training.MoonsJob.step],
+    "lm": [lm.next_probs, lm.attention],
 }
 
 
@@ -274,12 +277,17 @@ class Session:
             await self.ws.send_json({"type": "paused", "step": self.job.steps})
 
 
-def create_app() -> FastAPI:
-    """Build the app: pages at /, /neuron, ..., the API under /api, files under /static."""
+def create_app(runs_dir: str | Path | None = None) -> FastAPI:
+    """Build the app: pages at /, /neuron, ..., the API under /api, files under /static.
+
+    Language models load only from runs_dir (default: $GRADSCHOOL_RUNS, else ./runs).
+    """
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and the course works offline.
     app = FastAPI(title="gradschool course", version=__version__, docs_url=None, redoc_url=None,
                   description=DESCRIPTION)
     app.state.sessions = set()  # the open training sessions
+    app.include_router(lm.router(lm.Runs(runs_dir or os.environ.get("GRADSCHOOL_RUNS", "runs"))))
+    app.add_exception_handler(lm.LMError, lm.lm_error)
 
     @app.exception_handler(expr.ExprError)
     async def expression_error(request: Request, e: expr.ExprError) -> JSONResponse:

@@ -4,6 +4,7 @@
 const CHAPTERS = [
   ["neuron", "1 · Neuron"], ["forward", "2 · Forward pass"], ["loss", "3 · Loss landscape"],
   ["derivative", "4 · Derivative"], ["graph", "5 · Expression graph"], ["training", "6 · Training"],
+  ["lm", "7 · Language models"],
 ];
 
 function buildNav() {
