@@ -9,86 +9,31 @@ import math
 import os
 import random
 import re
-import socket
-import tempfile
-import threading
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import browser
 import pytest
-import uvicorn
-from playwright import sync_api
+from browser import DOCS, serve, watched_tab
 from playwright.sync_api import expect
 
 from gradschool.scalar.nn import MLP
 from gradschool.web import demos
 from gradschool.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-DOCS = ROOT / "docs" / "screenshots"
+browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
 
 
 @pytest.fixture(scope="module")
 def server():
-    """The real app on uvicorn, on a free loopback port, in a background thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser_context():
-    blocked = []
-
-    def only_loopback(route):
-        url = route.request.url
-        if urlparse(url).hostname in ("127.0.0.1", "localhost") or url.startswith("data:"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_api.sync_playwright() as p, tempfile.TemporaryDirectory(prefix="pw-udd-") as profile:
-        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                   args=ARGS, viewport={"width": 1100, "height": 820})
-        ctx.route("**/*", only_loopback)
-        yield ctx
-        ctx.close()
-    assert blocked == [], f"the pages tried to reach the network: {blocked}"
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser_context, server, request):
-    """A fresh tab; any console error or uncaught exception fails the test. Saves a screenshot at the end."""
-    errors = []
-    tab = browser_context.new_page()
-    tab.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    tab.base = server
-    tab.expected_console = []  # a test that sends bad input on purpose lists the 4xx it expects here
-    yield tab
-    ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    tab.close()
-    assert [e for e in errors if not any(x in e for x in tab.expected_console)] == []
+    with watched_tab(browser_context, request.node.name) as tab:
+        tab.base = server
+        yield tab
 
 
 def doc_shot(tab, name: str, figure: int = 0, whole_page: bool = False) -> None:

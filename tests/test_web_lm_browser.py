@@ -5,46 +5,16 @@ screenshots in test-artifacts/ (and docs/screenshots/7-lm.png with GRADSCHOOL_UP
 """
 
 import os
-import socket
-import tempfile
-import threading
-import time
-from pathlib import Path
-from urllib.parse import urlparse
 
+import browser
 import pytest
-import uvicorn
-from playwright import sync_api
+from browser import DOCS, serve, watched_tab
 from playwright.sync_api import expect
 
 from gradschool.train import make_config, train
 from gradschool.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-DOCS = ROOT / "docs" / "screenshots"
-
-
-def start_server(runs_dir: Path):
-    """The real app on uvicorn, on a free loopback port, in a background thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(runs_dir), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    return srv, thread, f"http://127.0.0.1:{port}"
+browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
 
 
 @pytest.fixture(scope="module")
@@ -55,54 +25,20 @@ def server(tmp_path_factory):
                          batch_size=16, max_iters=100, eval_interval=50, eval_iters=2, learning_rate=1e-2,
                          warmup_iters=0, out_dir=str(runs / "names-gpt"))
     train(config, progress=False)
-    srv, thread, url = start_server(runs)
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serve(create_app(runs)) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_server(tmp_path):
-    srv, thread, url = start_server(tmp_path / "runs")
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser_context():
-    blocked = []
-
-    def only_loopback(route):
-        url = route.request.url
-        if urlparse(url).hostname in ("127.0.0.1", "localhost") or url.startswith("data:"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_api.sync_playwright() as p, tempfile.TemporaryDirectory(prefix="pw-udd-") as profile:
-        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                   args=ARGS, viewport={"width": 1100, "height": 820})
-        ctx.route("**/*", only_loopback)
-        yield ctx
-        ctx.close()
-    assert blocked == [], f"the pages tried to reach the network: {blocked}"
+    with serve(create_app(tmp_path / "runs")) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser_context, request):
-    """A fresh tab; any console error or uncaught exception fails the test. Saves a screenshot at the end."""
-    errors = []
-    tab = browser_context.new_page()
-    tab.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    tab.expected_console = []  # a test that sends bad input on purpose lists the 4xx it expects here
-    yield tab
-    ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    tab.close()
-    assert [e for e in errors if not any(x in e for x in tab.expected_console)] == []
+    with watched_tab(browser_context, request.node.name) as tab:
+        yield tab
 
 
 def test_sample_bars_and_attention(page, server):
