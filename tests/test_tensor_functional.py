@@ -147,3 +147,16 @@ def test_manual_seed_and_rng_state_reproduce_dropout():
     assert generator() is g  # reseeded in place
     np.testing.assert_array_equal(F.dropout(Tensor(np.ones(100)), 0.5).data, first)
     assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: F.linear(a, Tensor(np.ones((3, 2)))),
+    lambda a: F.layer_norm(a, Tensor(np.ones(2)), Tensor(np.zeros(2))),
+    lambda a: F.gelu(a),
+    lambda a: F.softmax(a),
+    lambda a: F.cross_entropy(a, np.array([0])),
+    lambda a: F.scaled_dot_product_attention(a, a, a),
+])
+def test_a_plain_array_where_a_tensor_is_expected_is_refused_clearly(call):
+    with pytest.raises(TypeError, match=r"expects a Tensor for '\w+', got ndarray; wrap it first"):
+        call(np.ones((1, 2)))

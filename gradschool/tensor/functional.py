@@ -68,8 +68,17 @@ def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray 
     return e, shift
 
 
+def _need_tensors(fn: str, **args) -> None:
+    """Refuse a plain array (or anything else) where a Tensor is expected, as PyTorch does, clearly."""
+    for name, value in args.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{fn}() expects a Tensor for {name!r}, got {type(value).__name__}; "
+                            f"wrap it first: Tensor({name})")
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch; x is (..., in_features)."""
+    _need_tensors("linear", x=x, weight=weight, bias=bias)
     W = weight.data
     n_out, n_in = W.shape
     if x.shape[-1:] != (n_in,):
@@ -113,6 +122,7 @@ def embedding(idx, weight: Tensor) -> Tensor:
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize the last axis to mean 0 and variance 1, then scale by weight and shift by bias."""
+    _need_tensors("layer_norm", x=x, weight=weight, bias=bias)
     C = x.shape[-1]
     X = x.data.reshape(-1, C)  # one row per position
     xhat = X - _row_sum(X) / C
@@ -145,23 +155,28 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
 
 def gelu(x: Tensor) -> Tensor:
     """GELU, tanh approximation (GPT-2)."""
+    _need_tensors("gelu", x=x)
     return x.gelu()
 
 
 def relu(x: Tensor) -> Tensor:
+    _need_tensors("relu", x=x)
     return x.relu()
 
 
 def tanh(x: Tensor) -> Tensor:
+    _need_tensors("tanh", x=x)
     return x.tanh()
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    _need_tensors("sigmoid", x=x)
     return x.sigmoid()
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along axis, with a shift so that it never overflows."""
+    _need_tensors("softmax", x=x)
     p, _ = _exp_shifted(np.moveaxis(x.data, axis, -1))
     p /= _row_sum(p)
 
@@ -175,6 +190,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - log(sum(exp(x))) along axis, stable for any magnitude."""
+    _need_tensors("log_softmax", x=x)
     X = np.moveaxis(x.data, axis, -1)
     p, shift = _exp_shifted(X)
     sums = _row_sum(p)
@@ -197,6 +213,7 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
     Fused: the backward pass is (softmax - onehot(target)) / n_rows, with no log or division that could
     produce inf or NaN, whatever the size of the logits.
     """
+    _need_tensors("cross_entropy", logits=logits)
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}; for (B, T, C) "
@@ -240,6 +257,7 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """In training, zero each element with probability p and scale the rest by 1/(1-p); else the identity."""
+    _need_tensors("dropout", x=x)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be between 0 and 1, got {p}")
     if not training or p == 0:
@@ -258,6 +276,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
 
     is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
     """
+    _need_tensors("scaled_dot_product_attention", q=q, k=k, v=v)
     Q, K, V = q.data, k.data, v.data
     if Q.ndim < 2 or Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
