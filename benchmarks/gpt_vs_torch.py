@@ -254,6 +254,26 @@ def torch_recipe(data_spec: str, preset: str = "nanogpt-cpu") -> None:
             opt.step()
 
 
+def time_alone(engine: str, size: str, iters: int, warmup: int) -> None:
+    """Time one engine's training steps while the other library stays idle, so its thread pool never spins on
+    the cores meanwhile (run it once per engine, one after the other, and compare)."""
+    tokens, vocab_size = load_tokens()
+    config, batch_size, model, opt = build(size, vocab_size)
+    step = step_gradschool
+    if engine == "torch":
+        (model, opt), step = torch_copy(model), step_torch
+    rng = np.random.default_rng(0)
+    times = []
+    for it in range(warmup + iters):
+        x, y = get_batch(tokens, batch_size, config.block_size, rng)
+        t0 = time.perf_counter()
+        step(model, opt, x, y)
+        if it >= warmup:
+            times.append(time.perf_counter() - t0)
+    print(f"{engine} alone, {size} size, {THREADS} threads: {1000 * float(np.median(times)):.1f} ms/iter "
+          f"(median of {iters})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=[*SIZES, "both"], default="cpu")
@@ -264,7 +284,12 @@ def main() -> None:
     parser.add_argument("--torch-recipe", action="store_true",
                         help="instead: the nanogpt-cpu preset's run on --data with the PyTorch model")
     parser.add_argument("--data", default=str(DATA), help="the text (with --full-val or --torch-recipe)")
+    parser.add_argument("--alone", choices=["gradschool", "torch"],
+                        help="instead: time only this engine's training steps (run once per engine)")
     args = parser.parse_args()
+    if args.alone:
+        time_alone(args.alone, "cpu" if args.size == "both" else args.size, args.iters or 40, warmup=5)
+        return
     if args.full_val:
         full_val_loss(args.full_val, args.data)
         return
