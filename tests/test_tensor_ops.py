@@ -144,42 +144,32 @@ def shape_and_axis(draw, min_side=0):
     return shape, axis, draw(st.booleans())
 
 
-def torch_dim(axis):
-    return axis if axis is not None else None
+def torch_dims(shape, axis):
+    """PyTorch's dim for our axis: None (all axes) becomes every axis."""
+    return axis if axis is not None else tuple(range(len(shape)))
 
 
-@SETTINGS
-@given(sak=shape_and_axis())
-def test_sum(sak):
-    shape, axis, keep = sak
-    dim = axis if axis is not None else tuple(range(len(shape)))
-    check_op([randn(shape)], lambda t: t.sum(dim=dim, keepdim=keep),
-             lambda t: t.sum(axis=axis, keepdims=keep))
+# (our reduction, torch's name for it, smallest side: mean and max of an empty axis are undefined)
+REDUCTIONS = [("sum", "sum", 0), ("mean", "mean", 1), ("max", "amax", 1)]
 
 
-@SETTINGS
-@given(sak=shape_and_axis(min_side=1))
-def test_mean(sak):
-    shape, axis, keep = sak
-    dim = axis if axis is not None else tuple(range(len(shape)))
-    check_op([randn(shape)], lambda t: t.mean(dim=dim, keepdim=keep),
-             lambda t: t.mean(axis=axis, keepdims=keep))
-
-
-@SETTINGS
-@given(sak=shape_and_axis(min_side=1))
-def test_max(sak):
-    shape, axis, keep = sak
-    dim = axis if axis is not None else tuple(range(len(shape)))
-    check_op([randn(shape)], lambda t: t.amax(dim=dim, keepdim=keep),
-             lambda t: t.max(axis=axis, keepdims=keep))
+@pytest.mark.parametrize("ours, theirs, min_side", REDUCTIONS)
+def test_reduction(ours, theirs, min_side):
+    @SETTINGS
+    @given(sak=shape_and_axis(min_side=min_side))
+    def check(sak):
+        shape, axis, keep = sak
+        dim = torch_dims(shape, axis)
+        check_op([randn(shape)], lambda t: getattr(t, theirs)(dim=dim, keepdim=keep),
+                 lambda t: getattr(t, ours)(axis=axis, keepdims=keep))
+    check()
 
 
 @SETTINGS
 @given(sak=shape_and_axis(min_side=2), correction=st.sampled_from([0, 1]))
 def test_var(sak, correction):
     shape, axis, keep = sak
-    dim = axis if axis is not None else tuple(range(len(shape)))
+    dim = torch_dims(shape, axis)
     check_op([randn(shape)], lambda t: t.var(dim=dim, keepdim=keep, correction=correction),
              lambda t: t.var(axis=axis, keepdims=keep, correction=correction))
 
