@@ -16,6 +16,9 @@ import os
 THREADS = os.environ.setdefault("OMP_NUM_THREADS", "2")  # before NumPy starts OpenBLAS's threads
 os.environ.setdefault("OPENBLAS_NUM_THREADS", THREADS)
 
+import gradschool  # noqa: E402, F401  # first, before NumPy: it tells OpenBLAS's idle threads to sleep at once
+
+# isort: split
 import argparse  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402

@@ -28,6 +28,9 @@ parser.add_argument("--engine", choices=["gradschool", "torch", "check"], help=a
 args = parser.parse_args()
 os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)  # before NumPy loads
 
+import gradschool  # noqa: E402, F401  # first, before NumPy: it tells OpenBLAS's idle threads to sleep at once
+
+# isort: split
 import numpy as np  # noqa: E402
 
 B, T, C, V, H = 12, 64, 128, 65, 4  # nanoGPT's CPU recipe: batch, block, width, 65 characters, heads

@@ -1,3 +1,10 @@
 """gradschool: neural networks from scratch, from a single neuron to a tiny GPT."""
 
+import os
+
+# After each matrix product OpenBLAS's idle threads spin for about 0.1 s before they sleep, holding cores
+# that the Tensor engine's own threads need next (gradschool/tensor/parallel.py); this makes them sleep at
+# once. OpenBLAS reads it when NumPy is first imported, so it only helps when gradschool is imported first.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ Schedules are plain functions of the step number that return a learning rate: `c
 `cosine_lr` (linear warmup, then cosine decay to a floor, as nanoGPT's get_lr).
 """
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradschool.tensor import Tensor
+from gradschool.tensor.parallel import get_num_threads, parallel_for
 
 
 class Optimizer:
@@ -148,35 +150,48 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         for group in self.param_groups:
-            lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                if wd and self.decoupled:  # AdamW: shrink the weights directly, apart from the gradient
-                    p.data *= 1 - lr * wd
-                elif wd:
-                    g = g + wd * p.data
+            params = [p for p in group["params"] if p.grad is not None]
+            for p in params:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = dict(step=0, exp_avg=np.zeros_like(p.data),
                                                  exp_avg_sq=np.zeros_like(p.data))
                 state["step"] += 1
-                m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-                tmp = g * (1 - beta1)
-                m *= beta1
-                m += tmp  # m = beta1 m + (1 - beta1) g
-                np.multiply(g, g, out=tmp)
-                tmp *= 1 - beta2
-                v *= beta2
-                v += tmp  # v = beta2 v + (1 - beta2) g^2
-                np.sqrt(v, out=tmp)
-                tmp *= 1 / math.sqrt(1 - beta2**t)
-                tmp += eps  # sqrt(v / (1 - beta2^t)) + eps
-                np.divide(m, tmp, out=tmp)
-                tmp *= -lr / (1 - beta1**t)
-                p.data += tmp  # p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+            # the parameters are independent: deal them, biggest first, into one share per thread
+            n = get_num_threads()
+            biggest_first = sorted(params, key=lambda p: p.data.size, reverse=True)
+            shares = [biggest_first[i::n] for i in range(n)]
+            work = sum(p.data.size for p in params)
+            parallel_for(functools.partial(self._update_shares, shares, group), n, work)
+
+    def _update_shares(self, shares: list[list[Tensor]], group: dict, lo: int, hi: int) -> None:
+        for share in shares[lo:hi]:
+            for p in share:
+                self._update(p, group)
+
+    def _update(self, p: Tensor, group: dict) -> None:
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        g = p.grad
+        if wd and self.decoupled:  # AdamW: shrink the weights directly, apart from the gradient
+            p.data *= 1 - lr * wd
+        elif wd:
+            g = g + wd * p.data
+        state = self.state[p]
+        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        tmp = g * (1 - beta1)
+        m *= beta1
+        m += tmp  # m = beta1 m + (1 - beta1) g
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp  # v = beta2 v + (1 - beta2) g^2
+        np.sqrt(v, out=tmp)
+        tmp *= 1 / math.sqrt(1 - beta2**t)
+        tmp += eps  # sqrt(v / (1 - beta2^t)) + eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= -lr / (1 - beta1**t)
+        p.data += tmp  # p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
 
 class AdamW(Adam):

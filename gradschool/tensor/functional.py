@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from gradschool.tensor.parallel import parallel_for
 from gradschool.tensor.random import generator
 from gradschool.tensor.tensor import Tensor, _accumulate, index_add, unbroadcast
 
@@ -125,16 +126,24 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
     _need_tensors("layer_norm", x=x, weight=weight, bias=bias)
     C = x.shape[-1]
     X = x.data.reshape(-1, C)  # one row per position
-    xhat = X - _row_sum(X) / C
-    rstd = _row_dot(xhat, xhat)
-    rstd /= C
-    rstd += eps
-    np.sqrt(rstd, out=rstd)
-    np.reciprocal(rstd, out=rstd)  # 1 / sqrt(var + eps)
-    xhat *= rstd  # (x - mean) / sqrt(var + eps)
-    y = xhat * weight.data if weight is not None else xhat.copy()
-    if bias is not None:
-        y += bias.data
+    dtype = np.result_type(*(t.data for t in (x, weight, bias) if t is not None))
+    xhat, y, rstd = np.empty(X.shape, dtype), np.empty(X.shape, dtype), np.empty((len(X), 1), dtype)
+
+    def forward(lo, hi):
+        xh, r = xhat[lo:hi], rstd[lo:hi]
+        np.subtract(X[lo:hi], _row_sum(X[lo:hi]) / C, out=xh)
+        np.divide(_row_dot(xh, xh), C, out=r)
+        r += eps
+        np.sqrt(r, out=r)
+        np.reciprocal(r, out=r)  # 1 / sqrt(var + eps)
+        xh *= r  # (x - mean) / sqrt(var + eps)
+        if weight is not None:
+            np.multiply(xh, weight.data, out=y[lo:hi])
+        else:
+            y[lo:hi] = xh
+        if bias is not None:
+            y[lo:hi] += bias.data
+    parallel_for(forward, len(X), X.size)
     parents = tuple(t for t in (x, weight, bias) if t is not None)
 
     def backward(g):  # dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = g * weight
@@ -143,13 +152,19 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
             _accumulate(weight, np.einsum("ni,ni->i", g2, xhat))
         if bias is not None and bias.requires_grad:
             _accumulate(bias, _col_sum(g2))
-        if x.requires_grad:
-            dxhat = g2 * weight.data if weight is not None else g2
-            dx = xhat * (_row_dot(dxhat, xhat) / C)
-            dx += _row_sum(dxhat) / C
-            np.subtract(dxhat, dx, out=dx)
-            dx *= rstd
-            _accumulate(x, dx.reshape(x.shape))
+        if not x.requires_grad:
+            return
+        dx = np.empty(X.shape, dtype)
+
+        def rows(lo, hi):
+            gi, xh, d = g2[lo:hi], xhat[lo:hi], dx[lo:hi]
+            dxhat = gi * weight.data if weight is not None else gi
+            np.multiply(xh, _row_dot(dxhat, xh) / C, out=d)
+            d += _row_sum(dxhat) / C
+            np.subtract(dxhat, d, out=d)
+            d *= rstd[lo:hi]
+        parallel_for(rows, len(X), X.size)
+        _accumulate(x, dx.reshape(x.shape))
     return Tensor._make(y.reshape(x.shape), parents, backward, "layer_norm")
 
 
@@ -275,32 +290,56 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
     """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
 
     is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
+    Every (batch, head) pair is its own small problem: the batch is cut into blocks spread over the cores.
     """
     _need_tensors("scaled_dot_product_attention", q=q, k=k, v=v)
     Q, K, V = q.data, k.data, v.data
     if Q.ndim < 2 or Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
                          "need q (..., L, D), k (..., S, D), v (..., S, Dv)")
-    scale = 1.0 / math.sqrt(Q.shape[-1])
-    Qs = Q * scale  # scaling q is cheaper than scaling the (L, S) scores
-    S = np.matmul(Qs, K.swapaxes(-1, -2))
-    keep = np.tri(*S.shape[-2:], dtype=bool) if is_causal else None
-    P, _ = _exp_shifted(S, keep, out=S)
-    P /= _row_sum(P)  # attention weights, kept for backward
-    out = np.matmul(P, V)
+    try:
+        batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: the batch dims of q {Q.shape}, k {K.shape} and "
+                         f"v {V.shape} do not broadcast together") from None
+    lead = batch or (1,)  # 2-D inputs: a batch of one
+    Qb, Kb, Vb = (np.broadcast_to(a, lead + a.shape[-2:]) for a in (Q, K, V))  # views, no copies
+    (L, D), S, dtype = Q.shape[-2:], K.shape[-2], np.result_type(Q, K, V)
+    scale = 1.0 / math.sqrt(D)
+    Qs = np.empty(lead + (L, D), dtype)  # q * scale: cheaper than scaling the (L, S) scores
+    P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
+    out = np.empty(lead + (L, V.shape[-1]), dtype)
+    keep = np.tri(L, S, dtype=bool) if is_causal else None
+
+    def forward(lo, hi):
+        np.multiply(Qb[lo:hi], scale, out=Qs[lo:hi])
+        np.matmul(Qs[lo:hi], Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
+        _exp_shifted(P[lo:hi], keep, out=P[lo:hi])
+        P[lo:hi] /= _row_sum(P[lo:hi])
+        np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
+    parallel_for(forward, lead[0], P.size)
 
     def backward(g):  # O = P V, P = softmax(S), S = Q K^T * scale
-        if v.requires_grad:  # dV = P^T dO
-            _accumulate(v, unbroadcast(np.matmul(P.swapaxes(-1, -2), g), V.shape))
-        if not (q.requires_grad or k.requires_grad):
-            return
-        dS = np.matmul(g, V.swapaxes(-1, -2))  # dP = dO V^T
-        dS -= _row_dot(dS, P)  # dS = P * (dP - sum(dP * P)), without the scale
-        dS *= P
-        if q.requires_grad:  # dQ = dS K * scale
-            dQ = np.matmul(dS, K)
-            dQ *= scale
-            _accumulate(q, unbroadcast(dQ, Q.shape))
-        if k.requires_grad:  # dK = dS^T Q * scale
-            _accumulate(k, unbroadcast(np.matmul(dS.swapaxes(-1, -2), Qs), K.shape))
-    return Tensor._make(out, (q, k, v), backward, "sdpa")
+        gb = np.broadcast_to(g, out.shape)
+        dQ, dK, dV = (np.empty(a.shape, dtype) if t.requires_grad else None
+                      for a, t in ((Qb, q), (Kb, k), (Vb, v)))
+
+        def rows(lo, hi):
+            Pi, gi = P[lo:hi], gb[lo:hi]
+            if dV is not None:  # dV = P^T dO
+                np.matmul(Pi.swapaxes(-1, -2), gi, out=dV[lo:hi])
+            if dQ is None and dK is None:
+                return
+            dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dP = dO V^T
+            dS -= _row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
+            dS *= Pi
+            if dQ is not None:  # dQ = dS K * scale
+                np.matmul(dS, Kb[lo:hi], out=dQ[lo:hi])
+                dQ[lo:hi] *= scale
+            if dK is not None:  # dK = dS^T Q * scale
+                np.matmul(dS.swapaxes(-1, -2), Qs[lo:hi], out=dK[lo:hi])
+        parallel_for(rows, lead[0], P.size)
+        for t, d, shape in ((q, dQ, Q.shape), (k, dK, K.shape), (v, dV, V.shape)):
+            if d is not None:
+                _accumulate(t, unbroadcast(d, shape))
+    return Tensor._make(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")
