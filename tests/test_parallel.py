@@ -83,21 +83,21 @@ def test_set_num_threads_refuses_nonsense():
 
 
 def _child_sum(queue):
-    x = Tensor(np.ones((64, 1024), dtype=np.float32), requires_grad=True)
+    x = Tensor(np.ones((160, 1024), dtype=np.float32), requires_grad=True)
     F.gelu(x).sum().backward()
     queue.put(float(x.grad.sum()))
 
 
 def test_a_forked_child_makes_its_own_threads(threads):
     threads(2)
-    F.gelu(Tensor(np.ones((64, 1024), dtype=np.float32)))  # the parent's pool exists now
+    F.gelu(Tensor(np.ones((160, 1024), dtype=np.float32)))  # the parent's pool exists now
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_child_sum, args=(queue,))
     child.start()
     child.join(timeout=60)
     assert child.exitcode == 0
-    want = 64 * 1024 * float(torch.ops.aten.gelu_backward(torch.ones(1), torch.ones(1), approximate="tanh"))
+    want = 160 * 1024 * float(torch.ops.aten.gelu_backward(torch.ones(1), torch.ones(1), approximate="tanh"))
     assert queue.get(timeout=5) == pytest.approx(want, rel=1e-5)
 
 
@@ -108,23 +108,24 @@ BIG = np.random.default_rng(0)
 @pytest.mark.parametrize("n_threads", [1, 3])
 def test_split_gelu_matches_torch(threads, n_threads):
     threads(n_threads)
-    check_op([BIG.standard_normal((37, 1000)) * 3], lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
-             F.gelu)
+    x = BIG.standard_normal((MIN_WORK // 1000 + 5, 1000)) * 3
+    check_op([x], lambda x: torch.nn.functional.gelu(x, approximate="tanh"), F.gelu)
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
 def test_split_layer_norm_matches_torch(threads, n_threads):
     threads(n_threads)
-    x, w, b = BIG.standard_normal((301, 128)) * 2 + 1, BIG.standard_normal(128), BIG.standard_normal(128)
+    x = BIG.standard_normal((MIN_WORK // 128 + 7, 128)) * 2 + 1
+    w, b = BIG.standard_normal(128), BIG.standard_normal(128)
     check_op([x, w, b], lambda x, w, b: torch.nn.functional.layer_norm(x, (128,), w, b), F.layer_norm)
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
-@pytest.mark.parametrize("k_batch", [(5, 4), (1, 4)])  # k and v the same batch as q, or broadcast over it
+@pytest.mark.parametrize("k_batch", [(8, 4), (1, 4)])  # k and v the same batch as q, or broadcast over it
 def test_split_attention_matches_torch(threads, n_threads, k_batch):
     threads(n_threads)
-    q = BIG.standard_normal((5, 4, 48, 16))
-    k, v = BIG.standard_normal((*k_batch, 48, 16)), BIG.standard_normal((*k_batch, 48, 16))
+    q = BIG.standard_normal((8, 4, 64, 16))  # 8 * 4 * 64 * 64 = MIN_WORK attention weights
+    k, v = BIG.standard_normal((*k_batch, 64, 16)), BIG.standard_normal((*k_batch, 64, 16))
     check_op([q, k, v],
              lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
              lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True))
@@ -133,7 +134,7 @@ def test_split_attention_matches_torch(threads, n_threads, k_batch):
 def test_split_adamw_matches_torch_over_steps(threads):
     threads(3)
     rng = np.random.default_rng(1)
-    shapes = [(256, 128), (128,), (300, 200), (7, 3), (64, 512)]
+    shapes = [(256, 128), (128,), (400, 300), (7, 3), (64, 512)]  # more than MIN_WORK in all
     start = [rng.standard_normal(s) for s in shapes]
     ours = [Tensor(a.copy(), requires_grad=True) for a in start]
     theirs = [torch.tensor(a, requires_grad=True) for a in start]
