@@ -45,6 +45,19 @@ def nanogpt_model(vocab_size: int) -> TorchGPT:
     return model
 
 
+def full_val_loss(model: TorchGPT, val: np.ndarray) -> float:
+    """Mean loss over consecutive block_size windows covering the val split (as gpt_vs_torch --full-val)."""
+    n = (len(val) - 1) // BLOCK
+    x = torch.from_numpy(val[: n * BLOCK].reshape(n, BLOCK))
+    y = torch.from_numpy(val[1 : n * BLOCK + 1].reshape(n, BLOCK))
+    model.eval()
+    with torch.no_grad():
+        total = sum(model(x[i : i + 64], y[i : i + 64])[1].item() * len(x[i : i + 64])
+                    for i in range(0, n, 64))
+    model.train()
+    return total / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1337)
@@ -90,6 +103,9 @@ def main() -> None:
                           for split in ("train", "val")}
             model.train()
             best = min(best, losses["val"])
+            if it == ITERS:  # the model the last evaluation saw, on every window of the val split
+                full = full_val_loss(model, splits["val"])
+                print(f"seed {args.seed}: loss over the whole val split {full:.4f}")
             print(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f} "
                   f"({time.time() - t0:.0f} s)", flush=True)
         _, loss = model(x, y)

@@ -6,12 +6,12 @@ import threading
 import numpy as np
 import pytest
 import torch
+from tensor_check import check_op
 
 import gradschool.tensor.functional as F
 from gradschool.optim import AdamW
 from gradschool.tensor import Tensor, get_num_threads, set_num_threads
 from gradschool.tensor.parallel import MIN_WORK, parallel_for
-from tests.tensor_check import check_op
 
 
 @pytest.fixture
