@@ -28,9 +28,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         grad_clip=1.0,
         eval_interval=250,
         eval_iters=20,
+        eval_batches="fresh",  # nanoGPT's estimate_loss draws new batches at every evaluation
     ),
 }
 
 # What `gradschool train --model gpt` uses when no --preset is given: the CPU recipe, which writes
 # Shakespeare-like text (names, line breaks, mostly real words) after a few minutes on a laptop.
-PRESETS["gpt"] = dict(PRESETS["nanogpt-cpu"])
+# It evaluates on fixed batches, so that the best checkpoint is chosen by a like-for-like comparison.
+PRESETS["gpt"] = dict(PRESETS["nanogpt-cpu"], eval_batches="fixed")

@@ -6,7 +6,8 @@
 
 Each step: a random batch, the forward pass, cross-entropy, backward, gradient clipping, an AdamW step with
 the learning rate of the schedule (linear warmup, then cosine decay to min_lr). Every eval_interval steps the
-loss is measured on the same fixed batches of the train and val splits; the model with the best val loss is
+loss is measured on eval_iters batches of the train and val splits (the same fixed batches every time, or
+fresh ones each time as nanoGPT's estimate_loss draws them); the model with the best val loss is
 saved to best.ckpt and the whole state (model, optimizer, step, random generators) to last.ckpt, so `resume`
 reproduces the losses of a run that was never stopped. Ctrl-C stops after the current step and saves; a loss
 that turns NaN or blows up stops the run with advice to lower the learning rate.
@@ -79,7 +80,8 @@ class TrainConfig:
     beta2: float = 0.99
     grad_clip: float = 1.0  # 0 turns clipping off
     eval_interval: int = 250
-    eval_iters: int = 20  # batches per split in each evaluation (always the same batches)
+    eval_iters: int = 20  # batches per split in each evaluation
+    eval_batches: str = "fixed"  # fixed: the same batches each evaluation | fresh: new ones (as nanoGPT)
     patience: int | None = None  # stop after this many evaluations without a better val loss
     seed: int = 1337
     model_args: dict[str, Any] = field(default_factory=dict)  # the model config's own fields (n_layer, ...)
@@ -115,6 +117,8 @@ def make_config(model: str, data: str, preset: dict[str, Any] | None = None, **f
     if data not in CORPORA and Path(data).exists():
         data = str(Path(data).resolve())  # so that --resume finds it from any folder
     values.update(model=model, data=data)
+    if values.get("eval_batches", "fixed") not in ("fixed", "fresh"):
+        raise ValueError(f"eval_batches must be 'fixed' or 'fresh', not {values['eval_batches']!r}")
     return TrainConfig(**values, model_args=model_args)
 
 
@@ -214,7 +218,7 @@ def lm_loss(model: Module, x: np.ndarray, y: np.ndarray) -> Tensor:
 
 
 def estimate_loss(model: Module, batches: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> dict[str, float]:
-    """Mean loss over the given fixed batches of each split, in eval mode (no dropout)."""
+    """Mean loss over the given batches of each split, in eval mode (no dropout)."""
     model.eval()
     with no_grad():
         out = {
@@ -292,10 +296,14 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     manual_seed(config.seed)
     batch_rng = np.random.default_rng(config.seed)
     eval_rng = np.random.default_rng(config.seed + 1)  # its own generator: evaluating never moves batch_rng
-    eval_batches = {
-        split: [data.batch(split, config.batch_size, eval_rng) for _ in range(config.eval_iters)]
-        for split in ("train", "val")
-    }
+
+    def draw_eval_batches() -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        return {
+            split: [data.batch(split, config.batch_size, eval_rng) for _ in range(config.eval_iters)]
+            for split in ("train", "val")
+        }
+
+    fixed_eval_batches = draw_eval_batches() if config.eval_batches == "fixed" else None
     pad_token = data.tokenizer.boundary_id if data.format == "lines" else None
     model = build_model(
         config.model, data.tokenizer.vocab_size, model_block_size(config, data), config.model_args, pad_token
@@ -306,6 +314,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         batch_rng.bit_generator.state = state["rng"]["batches"]
+        if "eval" in state["rng"]:
+            eval_rng.bit_generator.state = state["rng"]["eval"]
         set_rng_state(state["rng"]["tensor"])
         iter_num, best_val_loss = state["iter_num"], state["best_val_loss"]
         evals_since_best, first_loss = state["evals_since_best"], state["first_loss"]
@@ -331,7 +341,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                 "first_loss": first_loss,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "rng": {"batches": batch_rng.bit_generator.state, "tensor": get_rng_state()},
+                "rng": {
+                    "batches": batch_rng.bit_generator.state,
+                    "eval": eval_rng.bit_generator.state,
+                    "tensor": get_rng_state(),
+                },
             },
         )
 
@@ -347,7 +361,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                     group["lr"] = lr
                 if iter_num % config.eval_interval == 0 or iter_num >= config.max_iters:
                     save(LAST)  # the state at this iteration's start: a resumed run redoes this evaluation
-                    losses = estimate_loss(model, eval_batches)
+                    losses = estimate_loss(model, fixed_eval_batches or draw_eval_batches())
                     check_finite(losses["val"], iter_num, lr)
                     log.write(iter=iter_num, train_loss=losses["train"], val_loss=losses["val"])
                     val_text = f"{losses['val']:.4f}"

@@ -11,6 +11,7 @@ from torch_gpt import Block as TorchBlock
 from torch_gpt import TorchGPT
 
 from gradschool.nn.gpt import GPT, Block, GPTConfig, KVCache
+from gradschool.sampling import sample_next
 from gradschool.tensor import Tensor, manual_seed
 
 CONFIG = GPTConfig(block_size=16, vocab_size=13, n_layer=2, n_head=2, n_embd=16, dropout=0.0, bias=True)
@@ -182,6 +183,21 @@ def test_generation_past_block_size_keeps_going():
     out = model.generate(np.array([[3]]), 3 * CONFIG.block_size, top_k=1)
     assert out.shape == (1, 1 + 3 * CONFIG.block_size)
     assert out.min() >= 0 and out.max() < CONFIG.vocab_size
+
+
+def test_exact_window_past_block_size_samples_as_nanogpts_cropped_forward():
+    model = make_gpt(seed=6)
+    for p in model.parameters():
+        p.data *= 4  # sharper predictions, so that the context a token sees changes what is sampled
+    n, start = 2 * CONFIG.block_size + 3, np.array([[5, 1]])
+    out = model.generate(start, n, exact_window=True, rng=np.random.default_rng(3))
+    want, rng = start, np.random.default_rng(3)
+    for _ in range(n):  # nanoGPT's generate: crop to block_size, a whole forward pass per token
+        logits = model(want[:, -CONFIG.block_size :]).data[:, -1, :]
+        want = np.concatenate([want, sample_next(logits, 1.0, None, None, rng)[:, None]], axis=1)
+    np.testing.assert_array_equal(out, want)
+    restarted = model.generate(start, n, rng=np.random.default_rng(3))  # the default: the cache restarts
+    assert not np.array_equal(restarted, want)
 
 
 def test_long_prompt_is_cropped_to_block_size():

@@ -59,11 +59,13 @@ def tiny_config(data, out_dir, **overrides):
     return make_config("mlp", str(data), out_dir=str(out_dir), **values)
 
 
-def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path):
-    whole = train(tiny_config(text_file, tmp_path / "whole"), progress=False)
+@pytest.mark.parametrize("eval_batches", ["fixed", "fresh"])
+def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path, eval_batches):
+    whole = train(tiny_config(text_file, tmp_path / "whole", eval_batches=eval_batches), progress=False)
     assert whole.iter_num == 12
 
-    part = train(tiny_config(text_file, tmp_path / "part", max_iters=5), progress=False)
+    part = train(tiny_config(text_file, tmp_path / "part", max_iters=5, eval_batches=eval_batches),
+                 progress=False)
     assert part.iter_num == 5
     resumed = train(resume_config(tmp_path / "part", max_iters=12), resume=True, progress=False)
     assert resumed.iter_num == 12
@@ -75,6 +77,20 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path):
     for name, value in a["model"].items():
         assert np.array_equal(value, b["model"][name]), name
     assert a["rng"] == b["rng"]
+
+
+def test_fresh_eval_batches_change_only_the_evaluations(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "fixed"), progress=False)
+    train(tiny_config(text_file, tmp_path / "fresh", eval_batches="fresh"), progress=False)
+    assert step_losses(tmp_path / "fresh") == step_losses(tmp_path / "fixed")  # training steps unmoved
+    fixed, fresh = eval_losses(tmp_path / "fixed"), eval_losses(tmp_path / "fresh")
+    assert fresh[0] == fixed[0]  # the first fresh draw is the fixed set
+    assert all(a[1:] != b[1:] for a, b in zip(fresh[1:], fixed[1:], strict=True))
+
+
+def test_eval_batches_must_be_fixed_or_fresh(text_file, tmp_path):
+    with pytest.raises(ValueError, match="eval_batches must be 'fixed' or 'fresh', not 'random'"):
+        tiny_config(text_file, tmp_path / "run", eval_batches="random")
 
 
 def test_losses_go_down(text_file, tmp_path):

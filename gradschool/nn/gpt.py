@@ -205,6 +205,7 @@ class GPT(Module):
         top_k: int | None = None,
         top_p: float | None = None,
         rng: np.random.Generator | None = None,
+        exact_window: bool = False,
     ) -> np.ndarray:
         """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens).
 
@@ -212,7 +213,8 @@ class GPT(Module):
         keys and values of earlier positions are cached, so each new token costs one position's work, not a
         whole forward pass. When the context is full the cache restarts from the last block_size // 2 tokens
         (position embeddings are absolute, so a sliding window must be recomputed); that keeps the average
-        cost per token O(block_size).
+        cost per token O(block_size). exact_window=True samples as nanoGPT does once the context is full:
+        every token sees the last block_size tokens, at the cost of a whole forward pass per token.
         """
         check_sampling_options(temperature, top_k, top_p)
         idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
@@ -227,7 +229,10 @@ class GPT(Module):
         with no_grad():
             caches = None
             for _ in range(max_new_tokens):
-                if caches is None or caches[0].length == block:  # (re)fill the caches from a window
+                full = caches is not None and caches[0].length == block
+                if full and exact_window:
+                    logits = self(out[:, -block:])  # the caches stay full: every later token comes here too
+                elif caches is None or full:  # (re)fill the caches from a window
                     keep = block if caches is None else max(1, block // 2)
                     caches = [KVCache(block) for _ in self.transformer.h]
                     logits = self(out[:, -keep:], caches=caches)
