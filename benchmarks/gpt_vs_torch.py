@@ -223,17 +223,17 @@ def full_val_loss(run: str, data: str) -> None:
           f"{sum(losses) / n:.4f}")
 
 
-def torch_recipe(data_spec: str, preset: str = "nanogpt-cpu") -> None:
+def torch_recipe(data_spec: str, seed: int | None, preset: str = "nanogpt-cpu") -> None:
     """The preset's training run with the PyTorch model, on exactly the batches, initial weights, schedule and
-    fixed eval batches of `gradschool train --preset PRESET --data DATA`: prints the val losses to compare."""
+    eval batches of `gradschool train --preset PRESET --data DATA --seed SEED`: prints the val losses."""
     from gradschool.presets import PRESETS
-    from gradschool.train import LanguageData, build_model, get_lr, make_config
+    from gradschool.train import LanguageData, build_model, draw_eval_batches, get_lr, make_config
 
-    cfg = make_config("gpt", data_spec, preset=PRESETS[preset])
+    cfg = make_config("gpt", data_spec, preset=PRESETS[preset], seed=seed)
     data = LanguageData(cfg.data, cfg.data_format, cfg.block_size)
     manual_seed(cfg.seed)  # the same order of random draws as gradschool.train.train
     batch_rng, eval_rng = np.random.default_rng(cfg.seed), np.random.default_rng(cfg.seed + 1)
-    val_batches = [data.batch("val", cfg.batch_size, eval_rng) for _ in range(cfg.eval_iters)]
+    fixed_eval_batches = draw_eval_batches(data, cfg, eval_rng) if cfg.eval_batches == "fixed" else None
     model = build_model("gpt", data.tokenizer.vocab_size, cfg.block_size, cfg.model_args)
     ref = TorchGPT(model.config)
     ref.load_state_dict(model.to_torch_state_dict())
@@ -244,6 +244,7 @@ def torch_recipe(data_spec: str, preset: str = "nanogpt-cpu") -> None:
             group["lr"] = get_lr(it, cfg)
         if it % cfg.eval_interval == 0 or it == cfg.max_iters:
             ref.eval()
+            val_batches = (fixed_eval_batches or draw_eval_batches(data, cfg, eval_rng))["val"]
             with torch.no_grad():
                 val = np.mean([ref(torch.tensor(x), torch.tensor(y))[1].item() for x, y in val_batches])
             ref.train()
@@ -287,6 +288,7 @@ def main() -> None:
     parser.add_argument("--torch-recipe", action="store_true",
                         help="instead: the nanogpt-cpu preset's run on --data with the PyTorch model")
     parser.add_argument("--data", default=str(DATA), help="the text (with --full-val or --torch-recipe)")
+    parser.add_argument("--seed", type=int, default=None, help="with --torch-recipe: the run's seed")
     parser.add_argument("--alone", choices=["gradschool", "torch"],
                         help="instead: time only this engine's training steps (run once per engine)")
     args = parser.parse_args()
@@ -297,7 +299,7 @@ def main() -> None:
         full_val_loss(args.full_val, args.data)
         return
     if args.torch_recipe:
-        torch_recipe(args.data)
+        torch_recipe(args.data, args.seed)
         return
     if args.memory:
         memory_child(args.memory, args.size)

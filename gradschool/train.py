@@ -217,6 +217,15 @@ def lm_loss(model: Module, x: np.ndarray, y: np.ndarray) -> Tensor:
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-1)
 
 
+def draw_eval_batches(data: LanguageData, config: TrainConfig, rng: np.random.Generator
+                      ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """config.eval_iters batches of each split (the train split's first), drawn from rng."""
+    return {
+        split: [data.batch(split, config.batch_size, rng) for _ in range(config.eval_iters)]
+        for split in ("train", "val")
+    }
+
+
 def estimate_loss(model: Module, batches: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> dict[str, float]:
     """Mean loss over the given batches of each split, in eval mode (no dropout)."""
     model.eval()
@@ -296,14 +305,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     manual_seed(config.seed)
     batch_rng = np.random.default_rng(config.seed)
     eval_rng = np.random.default_rng(config.seed + 1)  # its own generator: evaluating never moves batch_rng
-
-    def draw_eval_batches() -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-        return {
-            split: [data.batch(split, config.batch_size, eval_rng) for _ in range(config.eval_iters)]
-            for split in ("train", "val")
-        }
-
-    fixed_eval_batches = draw_eval_batches() if config.eval_batches == "fixed" else None
+    fixed_eval_batches = draw_eval_batches(data, config, eval_rng) if config.eval_batches == "fixed" else None
     pad_token = data.tokenizer.boundary_id if data.format == "lines" else None
     model = build_model(
         config.model, data.tokenizer.vocab_size, model_block_size(config, data), config.model_args, pad_token
@@ -361,7 +363,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                     group["lr"] = lr
                 if iter_num % config.eval_interval == 0 or iter_num >= config.max_iters:
                     save(LAST)  # the state at this iteration's start: a resumed run redoes this evaluation
-                    losses = estimate_loss(model, fixed_eval_batches or draw_eval_batches())
+                    batches = fixed_eval_batches or draw_eval_batches(data, config, eval_rng)
+                    losses = estimate_loss(model, batches)
                     check_finite(losses["val"], iter_num, lr)
                     log.write(iter=iter_num, train_loss=losses["train"], val_loss=losses["val"])
                     val_text = f"{losses['val']:.4f}"
