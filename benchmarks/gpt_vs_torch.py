@@ -244,6 +244,7 @@ def torch_recipe(data_spec: str, seed: int | None, preset: str = "nanogpt-cpu") 
             group["lr"] = get_lr(it, cfg)
         if it % cfg.eval_interval == 0 or it == cfg.max_iters:
             ref.eval()
+            # the train split's batches are drawn too (and unused), so that eval_rng moves as in the loop
             val_batches = (fixed_eval_batches or draw_eval_batches(data, cfg, eval_rng))["val"]
             with torch.no_grad():
                 val = np.mean([ref(torch.tensor(x), torch.tensor(y))[1].item() for x, y in val_batches])

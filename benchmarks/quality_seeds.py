@@ -5,7 +5,7 @@ Each run is a child process of its own, one after the other:
   nanoGPT:    `python benchmarks/nanogpt_recipe.py --data DATA --seed N` (nanoGPT's train.py loop in PyTorch)
 Each is scored twice: the best val loss of the run (20 batches per evaluation, nanoGPT's estimator, the
 number the bar is about) and its final model's loss over the whole val split (no sampling noise). About
-90 s + 100 s per seed at 2 threads.
+4 minutes a seed at 2 threads (both trainings and both whole-split scores).
 
     python benchmarks/quality_seeds.py --seeds 1337 1 2 3 4 5
 """
