@@ -225,11 +225,12 @@ def full_val_loss(run: str, data: str) -> None:
 
 def torch_recipe(data_spec: str, seed: int | None, preset: str = "nanogpt-cpu") -> None:
     """The preset's training run with the PyTorch model, on exactly the batches, initial weights, schedule and
-    eval batches of `gradschool train --preset PRESET --data DATA --seed SEED`: prints the val losses."""
+    eval batches of `gradschool train --preset PRESET --data DATA --seed SEED --random-stream gradschool`:
+    prints the val losses. (With the nanogpt stream the PyTorch run is nanoGPT's own: nanogpt_recipe.py.)"""
     from gradschool.presets import PRESETS
     from gradschool.train import LanguageData, build_model, draw_eval_batches, get_lr, make_config
 
-    cfg = make_config("gpt", data_spec, preset=PRESETS[preset], seed=seed)
+    cfg = make_config("gpt", data_spec, preset=PRESETS[preset], seed=seed, random_stream="gradschool")
     data = LanguageData(cfg.data, cfg.data_format, cfg.block_size)
     manual_seed(cfg.seed)  # the same order of random draws as gradschool.train.train
     batch_rng, eval_rng = np.random.default_rng(cfg.seed), np.random.default_rng(cfg.seed + 1)

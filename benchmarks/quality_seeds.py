@@ -1,13 +1,15 @@
 """The 1.89 bar across seeds: nanoGPT's CPU recipe in gradschool and in nanoGPT's own loop, side by side.
 
 Each run is a child process of its own, one after the other:
-  gradschool: `gradschool train --preset nanogpt-cpu --data DATA --seed N` (fresh eval batches, as nanoGPT)
+  gradschool: `gradschool train --preset nanogpt-cpu --data DATA --seed N` (fresh eval batches, as nanoGPT;
+              --random-stream picks its draws: nanogpt, the preset's, replays torch's, so each seed gives
+              nanoGPT's run of that seed; gradschool draws from NumPy's generators, another run per seed)
   nanoGPT:    `python benchmarks/nanogpt_recipe.py --data DATA --seed N` (nanoGPT's train.py loop in PyTorch)
 Each is scored twice: the best val loss of the run (20 batches per evaluation, nanoGPT's estimator, the
 number the bar is about) and its final model's loss over the whole val split (no sampling noise). About
 4 minutes a seed at 2 threads (both trainings and both whole-split scores).
 
-    python benchmarks/quality_seeds.py --seeds 1337 1 2 3 4 5
+    python benchmarks/quality_seeds.py --seeds 1337 1 2 3 4 5 [--random-stream gradschool]
 """
 
 import argparse
@@ -37,9 +39,9 @@ def number_after(label: str, text: str) -> float:
     return float(re.search(re.escape(label) + r".*?([0-9]+\.[0-9]+)\s*$", text, re.MULTILINE).group(1))
 
 
-def gradschool_scores(seed: int, data: str, out: Path) -> tuple[float, float]:
+def gradschool_scores(seed: int, data: str, out: Path, stream: str) -> tuple[float, float]:
     run("-m", "gradschool", "train", "--preset", "nanogpt-cpu", "--data", data, "--seed", str(seed),
-        "--out", str(out))
+        "--random-stream", stream, "--out", str(out))
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     best = min(r["val_loss"] for r in records if "val_loss" in r)
     # last.ckpt holds the model of the last evaluation: the final model, as nanoGPT's whole-split score uses
@@ -62,14 +64,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1, 2, 3, 4, 5])
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--random-stream", choices=["nanogpt", "gradschool"], default="nanogpt",
+                        help="gradschool's draws (default: nanogpt, the preset's)")
     parser.add_argument("--out", default=None, help="folder for gradschool's runs (default: a temporary one)")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="quality_seeds_"))
     scores: dict[str, list[tuple[float, float]]] = {"gradschool": [], "nanoGPT": []}
     print(f"{'seed':>6}  {'engine':<10}  {'best val (20 batches)':>21}  {'whole val split':>15}", flush=True)
+    engines = {"gradschool": lambda s: gradschool_scores(s, args.data, out / f"seed_{s}", args.random_stream),
+               "nanoGPT": lambda s: nanogpt_scores(s, args.data)}
     for seed in args.seeds:
-        for engine, score in (("gradschool", lambda s: gradschool_scores(s, args.data, out / f"seed_{s}")),
-                              ("nanoGPT", lambda s: nanogpt_scores(s, args.data))):
+        for engine, score in engines.items():
             best, whole = score(seed)
             scores[engine].append((best, whole))
             print(f"{seed:>6}  {engine:<10}  {best:>21.4f}  {whole:>15.4f}", flush=True)

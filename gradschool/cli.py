@@ -101,6 +101,8 @@ def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> Non
 @click.option("--eval-iters", type=click.IntRange(1), default=None, help="Batches per evaluation.")
 @click.option("--eval-batches", type=click.Choice(["fixed", "fresh"]), default=None,
               help="fixed: the same batches every evaluation (default); fresh: new ones each time (nanoGPT).")
+@click.option("--random-stream", type=click.Choice(["gradschool", "nanogpt"]), default=None,
+              help="gradschool: NumPy's generators (default); nanogpt: torch's draws, in nanoGPT's order.")
 @click.option("--patience", type=click.IntRange(1), default=None,
               help="Stop early after this many evaluations without a better val loss.")
 @click.option("--seed", type=int, default=None)

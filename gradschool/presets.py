@@ -29,10 +29,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         eval_interval=250,
         eval_iters=20,
         eval_batches="fresh",  # nanoGPT's estimate_loss draws new batches at every evaluation
+        random_stream="nanogpt",  # torch's draws in nanoGPT's order: seed 1337 replays nanoGPT's own run
     ),
 }
 
 # What `gradschool train --model gpt` uses when no --preset is given: the CPU recipe, which writes
 # Shakespeare-like text (names, line breaks, mostly real words) after a few minutes on a laptop.
 # It evaluates on fixed batches, so that the best checkpoint is chosen by a like-for-like comparison.
-PRESETS["gpt"] = dict(PRESETS["nanogpt-cpu"], eval_batches="fixed")
+PRESETS["gpt"] = dict(PRESETS["nanogpt-cpu"], eval_batches="fixed", random_stream="gradschool")

@@ -8,9 +8,11 @@ Each step: a random batch, the forward pass, cross-entropy, backward, gradient c
 the learning rate of the schedule (linear warmup, then cosine decay to min_lr). Every eval_interval steps the
 loss is measured on eval_iters batches of the train and val splits (the same fixed batches every time, or
 fresh ones each time as nanoGPT's estimate_loss draws them); the model with the best val loss is
-saved to best.ckpt and the whole state (model, optimizer, step, random generators) to last.ckpt, so `resume`
-reproduces the losses of a run that was never stopped. Ctrl-C stops after the current step and saves; a loss
-that turns NaN or blows up stops the run with advice to lower the learning rate.
+saved to best.ckpt and the whole state (model, optimizer, step, random generators, the next batch) to
+last.ckpt, so `resume` reproduces the losses of a run that was never stopped. The random numbers come from
+NumPy's generators, or (random_stream "nanogpt") from torch's generator reproduced in NumPy and drawn in
+nanoGPT's order, so that a seed replays nanoGPT's own run of that seed. Ctrl-C stops after the current step
+and saves; a loss that turns NaN or blows up stops the run with advice to lower the learning rate.
 """
 
 import dataclasses
@@ -37,6 +39,7 @@ from gradschool.nn import Module
 from gradschool.optim import AdamW, clip_grad_norm_, cosine_lr
 from gradschool.tensor import Tensor, manual_seed, no_grad
 from gradschool.tensor.random import get_rng_state, set_rng_state
+from gradschool.tensor.torch_random import TorchGenerator
 
 # model kind -> (module, config class, model class)
 MODELS = {
@@ -82,6 +85,7 @@ class TrainConfig:
     eval_interval: int = 250
     eval_iters: int = 20  # batches per split in each evaluation
     eval_batches: str = "fixed"  # fixed: the same batches each evaluation | fresh: new ones (as nanoGPT)
+    random_stream: str = "gradschool"  # gradschool (NumPy's generators) | nanogpt (torch's, as nanoGPT draws)
     patience: int | None = None  # stop after this many evaluations without a better val loss
     seed: int = 1337
     model_args: dict[str, Any] = field(default_factory=dict)  # the model config's own fields (n_layer, ...)
@@ -119,6 +123,13 @@ def make_config(model: str, data: str, preset: dict[str, Any] | None = None, **f
     values.update(model=model, data=data)
     if values.get("eval_batches", "fixed") not in ("fixed", "fresh"):
         raise ValueError(f"eval_batches must be 'fixed' or 'fresh', not {values['eval_batches']!r}")
+    if not isinstance(values.get("seed", 0), int) or values.get("seed", 0) < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {values['seed']!r}")
+    stream = values.get("random_stream", "gradschool")
+    if stream not in ("gradschool", "nanogpt"):
+        raise ValueError(f"random_stream must be 'gradschool' or 'nanogpt', not {stream!r}")
+    if stream == "nanogpt" and model != "gpt":
+        raise ValueError(f"random_stream 'nanogpt' replays nanoGPT's draws for --model gpt, not {model}")
     return TrainConfig(**values, model_args=model_args)
 
 
@@ -303,13 +314,17 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         )
 
     manual_seed(config.seed)
-    batch_rng = np.random.default_rng(config.seed)
-    eval_rng = np.random.default_rng(config.seed + 1)  # its own generator: evaluating never moves batch_rng
-    fixed_eval_batches = draw_eval_batches(data, config, eval_rng) if config.eval_batches == "fixed" else None
     pad_token = data.tokenizer.boundary_id if data.format == "lines" else None
     model = build_model(
         config.model, data.tokenizer.vocab_size, model_block_size(config, data), config.model_args, pad_token
     )
+    if config.random_stream == "nanogpt":  # torch.manual_seed(seed): init, batches, evaluations, one stream
+        batch_rng = eval_rng = TorchGenerator(config.seed)
+        model.init_like_nanogpt(batch_rng)
+    else:
+        batch_rng = np.random.default_rng(config.seed)
+        eval_rng = np.random.default_rng(config.seed + 1)  # its own: evaluating never moves batch_rng
+    fixed_eval_batches = draw_eval_batches(data, config, eval_rng) if config.eval_batches == "fixed" else None
     optimizer = configure_optimizer(model, config)
     iter_num, best_val_loss, evals_since_best, first_loss = 0, math.inf, 0, None
     if resume:
@@ -321,6 +336,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         set_rng_state(state["rng"]["tensor"])
         iter_num, best_val_loss = state["iter_num"], state["best_val_loss"]
         evals_since_best, first_loss = state["evals_since_best"], state["first_loss"]
+
+    if resume and "next_batch" in state:
+        x, y = state["next_batch"]
+    else:  # drawn ahead, as nanoGPT does: each step draws the batch of the next one
+        x, y = data.batch("train", config.batch_size, batch_rng)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     log = MetricsLog(out_dir / METRICS, keep_before=iter_num if resume else None)
@@ -343,6 +363,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                 "first_loss": first_loss,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
+                "next_batch": [x, y],
                 "rng": {
                     "batches": batch_rng.bit_generator.state,
                     "eval": eval_rng.bit_generator.state,
@@ -381,8 +402,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                     break
 
                 t0 = time.perf_counter()
-                x, y = data.batch("train", config.batch_size, batch_rng)
                 loss = lm_loss(model, x, y)
+                x, y = data.batch("train", config.batch_size, batch_rng)  # the next step's
                 optimizer.zero_grad()
                 loss.backward()
                 if config.grad_clip > 0:

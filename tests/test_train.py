@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from nanogpt_loop import CPU_RECIPE, nanogpt_train
 
 from gradschool import checkpoint
 from gradschool.cli import cli
@@ -20,6 +21,7 @@ from gradschool.diverge import TrainingDiverged
 from gradschool.train import (
     LAST,
     METRICS,
+    LanguageData,
     TrainConfig,
     build_model,
     configure_optimizer,
@@ -59,13 +61,26 @@ def tiny_config(data, out_dir, **overrides):
     return make_config("mlp", str(data), out_dir=str(out_dir), **values)
 
 
-@pytest.mark.parametrize("eval_batches", ["fixed", "fresh"])
-def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path, eval_batches):
-    whole = train(tiny_config(text_file, tmp_path / "whole", eval_batches=eval_batches), progress=False)
+def tiny_gpt_config(data, out_dir, **overrides):
+    values = dict(batch_size=4, block_size=8, n_layer=2, n_head=2, n_embd=16, learning_rate=1e-2, min_lr=1e-3,
+                  warmup_iters=2, eval_iters=2, max_iters=12, eval_interval=4, lr_decay_iters=12, seed=5)
+    return make_config("gpt", str(data), out_dir=str(out_dir), **{**values, **overrides})
+
+
+RUNS = {  # the kinds of run a resume must reproduce
+    "fixed": lambda data, out, **o: tiny_config(data, out, eval_batches="fixed", **o),
+    "fresh": lambda data, out, **o: tiny_config(data, out, eval_batches="fresh", **o),
+    "nanogpt": lambda data, out, **o: tiny_gpt_config(data, out, eval_batches="fresh",
+                                                      random_stream="nanogpt", **o),
+}
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path, run):
+    whole = train(RUNS[run](text_file, tmp_path / "whole"), progress=False)
     assert whole.iter_num == 12
 
-    part = train(tiny_config(text_file, tmp_path / "part", max_iters=5, eval_batches=eval_batches),
-                 progress=False)
+    part = train(RUNS[run](text_file, tmp_path / "part", max_iters=5), progress=False)
     assert part.iter_num == 5
     resumed = train(resume_config(tmp_path / "part", max_iters=12), resume=True, progress=False)
     assert resumed.iter_num == 12
@@ -76,7 +91,8 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(text_file, tmp_path, ev
     a, b = checkpoint.load(tmp_path / "whole" / LAST), checkpoint.load(tmp_path / "part" / LAST)
     for name, value in a["model"].items():
         assert np.array_equal(value, b["model"][name]), name
-    assert a["rng"] == b["rng"]
+    np.testing.assert_equal(a["rng"], b["rng"])
+    np.testing.assert_equal(a["next_batch"], b["next_batch"])
 
 
 def test_fresh_eval_batches_change_only_the_evaluations(text_file, tmp_path):
@@ -91,6 +107,32 @@ def test_fresh_eval_batches_change_only_the_evaluations(text_file, tmp_path):
 def test_eval_batches_must_be_fixed_or_fresh(text_file, tmp_path):
     with pytest.raises(ValueError, match="eval_batches must be 'fixed' or 'fresh', not 'random'"):
         tiny_config(text_file, tmp_path / "run", eval_batches="random")
+
+
+def test_nanogpt_stream_replays_nanogpts_own_loop(text_file, tmp_path):
+    """Same seed, same draws: gradschool's run and nanoGPT's loop in torch give the same losses throughout."""
+    config = tiny_gpt_config(text_file, tmp_path / "run", eval_batches="fresh", random_stream="nanogpt")
+    train(config, progress=False)
+    data = LanguageData(config.data, block_size=config.block_size)
+    settings = {name: getattr(config, name) for name in CPU_RECIPE if hasattr(config, name)}
+    evals, steps = nanogpt_train(data.splits, data.tokenizer.vocab_size, config.seed, exact_gelu=False,
+                                 **settings, **config.model_args)
+    assert [i for i, _, _ in evals] == [i for i, _, _ in eval_losses(tmp_path / "run")] == [0, 4, 8, 12]
+    ours = np.array(eval_losses(tmp_path / "run"))
+    np.testing.assert_allclose(ours[:, 1:], np.array(evals)[:, 1:], atol=2e-5)
+    np.testing.assert_allclose([loss for _, loss in step_losses(tmp_path / "run")], steps, atol=2e-5)
+    # and it is not the gradschool stream's run
+    train(tiny_gpt_config(text_file, tmp_path / "own", eval_batches="fresh"), progress=False)
+    assert abs(eval_losses(tmp_path / "own")[0][2] - evals[0][2]) > 1e-3
+
+
+def test_random_stream_is_checked(text_file, tmp_path):
+    with pytest.raises(ValueError, match="random_stream must be 'gradschool' or 'nanogpt', not 'torch'"):
+        tiny_gpt_config(text_file, tmp_path / "run", random_stream="torch")
+    with pytest.raises(ValueError, match="for --model gpt, not mlp"):
+        tiny_config(text_file, tmp_path / "run", random_stream="nanogpt")
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, not -1"):
+        tiny_config(text_file, tmp_path / "run", seed=-1)
 
 
 def test_losses_go_down(text_file, tmp_path):

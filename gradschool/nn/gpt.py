@@ -23,6 +23,7 @@ from gradschool.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleL
 from gradschool.sampling import check_sampling_options, sample_next
 from gradschool.tensor import Tensor, no_grad
 from gradschool.tensor.random import generator
+from gradschool.tensor.torch_random import TorchGenerator
 
 
 @dataclass
@@ -159,6 +160,34 @@ class GPT(Module):
             else:  # biases 0, LayerNorm weights 1, as they were built
                 continue
             p.data[...] = rng.normal(0.0, std, size=p.shape)
+
+    def init_like_nanogpt(self, rng: TorchGenerator) -> None:
+        """The weights nanoGPT's GPT(config) gets after torch.manual_seed(s), from rng = TorchGenerator(s).
+
+        torch gives each module a default init as nanoGPT builds it (embeddings normal(0, 1), Linears
+        uniform): those draws are spent, then overwritten. nanoGPT's _init_weights then draws every Linear
+        and Embedding weight normal(0, 0.02) in module order (the tied lm_head last, so its draw is the one
+        kept), and finally the residual projections again with the smaller std. Here: the same draws, in
+        the same order.
+        """
+        blocks = list(self.transformer.h)
+        linears = [m for b in blocks for m in (b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj)]
+        embeddings = [self.transformer.wte, self.transformer.wpe]
+        for emb in embeddings:  # torch's defaults, in the order nanoGPT builds the modules
+            rng.normal(0.0, 1.0, emb.weight.shape)
+        for lin in [*linears, self.lm_head]:
+            for p in (lin.weight, lin.bias):
+                if p is not None:
+                    rng.uniform(0.0, 1.0, p.shape)  # kaiming-uniform: one draw per number, whatever the bound
+        for module in [*embeddings, *linears, self.lm_head]:  # nanoGPT's _init_weights
+            module.weight.data[...] = rng.normal(0.0, 0.02, module.weight.shape)
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layer)
+        for b in blocks:
+            for proj in (b.attn.c_proj, b.mlp.c_proj):
+                proj.weight.data[...] = rng.normal(0.0, residual_std, proj.weight.shape)
+        for name, p in self.named_parameters():
+            if p.ndim == 1:  # LayerNorm weights 1, every bias 0
+                p.data[...] = 1.0 if name.endswith("weight") else 0.0
 
     def get_num_params(self, non_embedding: bool = True) -> int:
         """Number of parameters; by default without the position embeddings (the token embedding counts, as

@@ -1,0 +1,87 @@
+"""nanoGPT's train.py loop in PyTorch around torch_gpt.py: the oracle for gradschool's nanogpt random stream.
+
+As nanoGPT does it: torch.manual_seed(seed), then its init; batches from torch.randint, each step drawing the
+next step's batch; at every evaluation fresh batches of both splits from the same generator; AdamW with weight
+decay on the 2-D weights only, linear warmup then cosine decay, gradient clipping.
+"""
+
+import math
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch_gpt import TorchGPT
+
+CPU_RECIPE = dict(  # nanoGPT's names; its CPU recipe for shakespeare_char
+    block_size=64, batch_size=12, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False, max_iters=2000,
+    lr_decay_iters=2000, warmup_iters=100, learning_rate=1e-3, min_lr=1e-4, beta1=0.9, beta2=0.99,
+    weight_decay=0.1, grad_clip=1.0, eval_interval=250, eval_iters=20)
+
+
+def get_lr(it: int, r: SimpleNamespace) -> float:
+    if it < r.warmup_iters:
+        return r.learning_rate * (it + 1) / (r.warmup_iters + 1)
+    if it > r.lr_decay_iters:
+        return r.min_lr
+    ratio = (it - r.warmup_iters) / (r.lr_decay_iters - r.warmup_iters)
+    return r.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (r.learning_rate - r.min_lr)
+
+
+def nanogpt_train(splits: dict[str, np.ndarray], vocab_size: int, seed: int = 1337, exact_gelu: bool = True,
+                  on_eval: Callable[[int, TorchGPT, dict[str, float]], None] | None = None, **settings: Any
+                  ) -> tuple[list[tuple[int, float, float]], list[float]]:
+    """Train as nanoGPT does; returns (iter, train loss, val loss) of every evaluation, and every step's loss.
+
+    settings override CPU_RECIPE's; exact_gelu: nanoGPT's nn.GELU() (erf), where False keeps GPT-2's tanh
+    form, which gradschool uses.
+    """
+    unknown = set(settings) - set(CPU_RECIPE)
+    if unknown:
+        raise TypeError(f"not nanoGPT settings: {sorted(unknown)}")
+    r = SimpleNamespace(**{**CPU_RECIPE, **settings, "vocab_size": vocab_size})
+    torch.manual_seed(seed)
+
+    def get_batch(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        data = splits[split]
+        ix = torch.randint(len(data) - r.block_size, (r.batch_size,))
+        x = torch.stack([torch.from_numpy(data[i : i + r.block_size]) for i in ix])
+        y = torch.stack([torch.from_numpy(data[i + 1 : i + 1 + r.block_size]) for i in ix])
+        return x, y
+
+    model = TorchGPT(r)
+    if exact_gelu:
+        for block in model.transformer.h:
+            block.mlp.gelu = nn.GELU()
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": r.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=r.learning_rate, betas=(r.beta1, r.beta2))
+
+    evals, steps = [], []
+    x, y = get_batch("train")
+    for it in range(r.max_iters + 1):
+        for group in optimizer.param_groups:
+            group["lr"] = get_lr(it, r)
+        if it % r.eval_interval == 0:
+            model.eval()
+            with torch.no_grad():
+                losses = {split: float(torch.tensor([model(*get_batch(split))[1].item()
+                                                     for _ in range(r.eval_iters)]).mean())
+                          for split in ("train", "val")}
+            model.train()
+            evals.append((it, losses["train"], losses["val"]))
+            if on_eval is not None:
+                on_eval(it, model, losses)
+        if it == r.max_iters:
+            break
+        _, loss = model(x, y)
+        x, y = get_batch("train")  # nanoGPT fetches the next batch before backward
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), r.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        steps.append(loss.item())
+    return evals, steps
