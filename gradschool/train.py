@@ -11,8 +11,9 @@ fresh ones each time as nanoGPT's estimate_loss draws them); the model with the 
 saved to best.ckpt and the whole state (model, optimizer, step, random generators, the next batch) to
 last.ckpt, so `resume` reproduces the losses of a run that was never stopped. The random numbers come from
 NumPy's generators, or (random_stream "nanogpt") from torch's generator reproduced in NumPy and drawn in
-nanoGPT's order, so that a seed replays nanoGPT's own run of that seed. Ctrl-C stops after the current step
-and saves; a loss that turns NaN or blows up stops the run with advice to lower the learning rate.
+nanoGPT's order, so that a seed replays nanoGPT's own run of that seed (without dropout: dropout masks always
+come from gradschool's own generator). Ctrl-C stops after the current step and saves; a loss that turns NaN
+or blows up stops the run with advice to lower the learning rate.
 """
 
 import dataclasses
