@@ -12,6 +12,7 @@ import gradschool.tensor.functional as F
 from gradschool.optim import AdamW
 from gradschool.tensor import Tensor, get_num_threads, set_num_threads
 from gradschool.tensor.parallel import MIN_WORK, parallel_for
+from gradschool.tensor.tensor import stacked_matmul
 
 
 @pytest.fixture
@@ -129,6 +130,34 @@ def test_split_attention_matches_torch(threads, n_threads, k_batch):
     check_op([q, k, v],
              lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
              lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("b_batch", [(8, 4), (1, 4), (4,)])  # b the same stack as a, or broadcast over it
+def test_split_stacked_matmul_matches_torch(threads, n_threads, b_batch):
+    threads(n_threads)
+    a, b = BIG.standard_normal((8, 4, 64, 16)), BIG.standard_normal((*b_batch, 64, 16))
+    check_op([a, b], lambda a, b: a @ b.transpose(-2, -1), lambda a, b: a @ b.transpose(-2, -1))
+
+
+def test_stacked_matmul_splits_and_still_names_bad_shapes(threads):
+    threads(2)
+    a, b = BIG.standard_normal((8, 4, 64, 16)), BIG.standard_normal((8, 4, 16, 64))
+    seen = set()
+    original = np.matmul
+
+    def spy(*args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return original(*args, **kwargs)
+    np.matmul = spy
+    try:
+        out = stacked_matmul(a, b)
+    finally:
+        np.matmul = original
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12)
+    assert len(seen) == 2  # this thread and a worker each did a block
+    with pytest.raises(ValueError, match=r"\(8, 4, 64, 16\).*\(8, 4, 64, 16\)"):
+        Tensor(a) @ Tensor(a)
 
 
 def test_split_adamw_matches_torch_over_steps(threads):

@@ -43,6 +43,23 @@ def no_grad() -> Iterator[None]:
         _grad_mode.enabled = previous
 
 
+def stacked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.matmul(a, b), where a stack of matrices is cut along its first axis into blocks, one per thread.
+
+    BLAS spreads one big product over the cores, but runs each small product of a stack (attention's
+    (batch, heads, T, T) scores) on one core; NumPy lets go of the GIL inside BLAS, so blocks of the stack run
+    at once. Stacks whose batch dims differ (broadcast) are left to NumPy.
+    """
+    if a.ndim < 3 or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+        return np.matmul(a, b)
+    out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+
+    def blocks(lo: int, hi: int) -> None:
+        np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
+    parallel_for(blocks, len(a), out.size * a.shape[-1] // 4)  # a multiply-add costs ~1/4 of a pass's element
+    return out
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `grad` over the axes that broadcasting stretched, so it has `shape` again.
 
@@ -554,7 +571,7 @@ class Tensor:
     def __matmul__(self, other) -> Tensor:
         a, b = self, self._lift(other)
         try:
-            data = np.matmul(a.data, b.data)
+            data = stacked_matmul(a.data, b.data)
         except ValueError:
             raise _matmul_error(a.shape, b.shape) from None
 
@@ -566,9 +583,9 @@ class Tensor:
             if a.ndim == 1:
                 g = g[..., None, :]
             if a.requires_grad:
-                _accumulate(a, unbroadcast(np.matmul(g, np.swapaxes(B, -1, -2)), A.shape).reshape(a.shape))
+                _accumulate(a, unbroadcast(stacked_matmul(g, B.swapaxes(-1, -2)), A.shape).reshape(a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(np.matmul(np.swapaxes(A, -1, -2), g), B.shape).reshape(b.shape))
+                _accumulate(b, unbroadcast(stacked_matmul(A.swapaxes(-1, -2), g), B.shape).reshape(b.shape))
         return Tensor._make(data, (a, b), backward, "@")
 
     def __rmatmul__(self, other) -> Tensor:
