@@ -273,6 +273,20 @@ def test_cli_errors_are_clear(tmp_path):
     assert result.exit_code == 1 and f"no {METRICS} in {tmp_path}" in result.output
 
 
+def test_cli_nanogpt_preset_draws_nanogpts_stream_unless_told_otherwise(text_file, tmp_path):
+    small = ["--data", text_file, "--max-iters", 2, "--eval-iters", 1, "--batch-size", 4, "--block-size", 8,
+             "--n-layer", 1, "--n-head", 2, "--n-embd", 16]
+    for flags, stream in (([], "nanogpt"), (["--random-stream", "gradschool"], "gradschool")):
+        out = tmp_path / stream
+        result = run_cli("train", "--preset", "nanogpt-cpu", *small, *flags, "--out", out)
+        assert result.exit_code == 0, result.output
+        assert checkpoint.load(out / LAST)["train_config"]["random_stream"] == stream
+    assert eval_losses(tmp_path / "nanogpt")[0] != eval_losses(tmp_path / "gradschool")[0]
+    result = run_cli("train", "--model", "mlp", "--random-stream", "nanogpt", "--data", text_file,
+                     "--out", tmp_path / "mlp")
+    assert result.exit_code == 1 and "replays nanoGPT's draws for --model gpt, not mlp" in result.output
+
+
 def test_cli_plot_draws_the_loss_curves(text_file, tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "--model", "mlp", "--data", text_file, "--max-iters", 8, "--eval-interval", 4,
