@@ -4,14 +4,15 @@ torch's CPU generator is a Mersenne Twister (MT19937) seeded the classic way, th
 MT19937, so a NumPy bit generator set to torch's starting state yields torch's 32-bit draws. On top of them
 torch turns draws into numbers with a few simple rules, written out here:
 
-- randint(high): one draw per number, `draw % high` (two draws, high bits first, when high >= 2**32);
+- randint(low, high): one draw per number, `draw % (high - low) + low` (two draws, the high bits first,
+  when high - low >= 2**32);
 - uniform_ on float32: one draw per number, its low 24 bits scaled to [0, 1);
 - normal_ on float32 (16 numbers or more): one uniform per number, then Box-Muller on blocks of 16, the first
   8 of a block paired with the last 8; a tail that is not a whole block is drawn again as the last 16.
 
 Replaying nanoGPT's run needs nothing more (its init, torch.randint batches); torch itself is not needed.
-The Box-Muller results agree with torch's to a few float32 ulps (torch's vectorized log/sin/cos round a little
-differently), the integers exactly.
+The integers and uniforms are torch's exactly; the normals agree to a few float32 ulps (torch's vectorized
+log, sin and cos round a little differently).
 """
 
 import numpy as np
