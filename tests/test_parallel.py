@@ -74,7 +74,9 @@ def test_a_piece_that_splits_again_runs_its_part_whole(threads):
     def piece(lo, hi):
         parallel_for(lambda a, b: inner_calls.append((a, b)), 10, work=MIN_WORK)
     parallel_for(piece, 2, work=MIN_WORK)  # finishes: a worker never waits on the pool it belongs to
-    assert sorted(inner_calls) == [(0, 5), (0, 10), (5, 10)]  # the caller's piece split, the worker's did not
+    assert inner_calls == [(0, 10), (0, 10)]  # neither piece split again: the other thread was busy
+    parallel_for(lambda a, b: inner_calls.append((a, b)), 10, work=MIN_WORK)
+    assert sorted(inner_calls[2:]) == [(0, 5), (5, 10)]  # and after the job, the caller splits again
 
 
 def test_set_num_threads_refuses_nonsense():
@@ -130,6 +132,17 @@ def test_split_attention_matches_torch(threads, n_threads, k_batch):
     check_op([q, k, v],
              lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
              lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_split_exp_in_softmax_and_cross_entropy_matches_torch(threads, n_threads):
+    threads(n_threads)
+    x = BIG.standard_normal((MIN_WORK // (8 * 65) + 3, 65)) * 4  # enough rows that np.exp is split
+    targets = BIG.integers(0, 65, len(x))
+    check_op([x], lambda x: torch.softmax(x, -1), F.softmax)
+    check_op([x], lambda x: torch.log_softmax(x, -1), F.log_softmax)
+    check_op([x], lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(targets)),
+             lambda x: F.cross_entropy(x, targets))
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])

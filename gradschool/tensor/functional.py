@@ -45,6 +45,9 @@ def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("...i,...i->...", a, b)[..., None]
 
 
+EXP_COST = 8  # np.exp's time per float32, in plain elementwise passes (1.7 vs 0.2 ns on this CPU)
+
+
 def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray | None = None):
     """exp(s - shift) and the shift, for softmax-like functions (which do not change when s is shifted).
 
@@ -63,7 +66,10 @@ def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray 
             s = np.where(keep, s, -np.inf)
         shift = s.max(axis=-1, keepdims=True)
     e = np.subtract(s, shift, out=out)
-    np.exp(e, out=e)
+    if e.ndim and len(e) > 1:  # exp costs ~8 plain passes a number (1.7 vs 0.2 ns): worth splitting sooner
+        parallel_for(lambda lo, hi: np.exp(e[lo:hi], out=e[lo:hi]), len(e), EXP_COST * e.size)
+    else:
+        np.exp(e, out=e)
     if keep is not None:
         e *= keep
     return e, shift

@@ -29,9 +29,10 @@ def _default_threads() -> int:
 
 
 class _Local(threading.local):
-    """Marks the engine's worker threads, which run their piece in one go (they never wait on each other)."""
+    """Marks a thread that runs a piece of a job (a worker, or the caller running its own piece): a piece runs
+    in one go and never splits again, since the other threads are busy with the same job."""
 
-    is_worker = False
+    in_piece = False
 
 
 _local = _Local()
@@ -56,7 +57,7 @@ def set_num_threads(n: int) -> None:
 
 
 def _work() -> None:
-    _local.is_worker = True
+    _local.in_piece = True
     while True:
         context, fn, lo, hi, done = _jobs.get()
         try:
@@ -84,7 +85,7 @@ def parallel_for(fn: Callable[[int, int], None], n: int, work: int) -> None:
     call must write only to its own slice. The pieces run with this thread's context, so np.errstate holds
     in all of them; an exception in any piece is raised here once all have finished.
     """
-    k = min(_threads, n) if work >= MIN_WORK and not _local.is_worker else 1
+    k = min(_threads, n) if work >= MIN_WORK and not _local.in_piece else 1
     if k <= 1:
         fn(0, n)
         return
@@ -94,10 +95,13 @@ def parallel_for(fn: Callable[[int, int], None], n: int, work: int) -> None:
     for i in range(1, k):
         _jobs.put((contextvars.copy_context(), fn, i * n // k, (i + 1) * n // k, done))
     errors = []
+    _local.in_piece = True
     try:
         fn(0, n // k)
     except BaseException as e:
         errors.append(e)
+    finally:
+        _local.in_piece = False
     errors += [e for e in (done.get() for _ in range(k - 1)) if e is not None]
     if errors:
         raise errors[0]
