@@ -2,6 +2,7 @@
 
 import multiprocessing
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -171,6 +172,34 @@ def test_stacked_matmul_splits_and_still_names_bad_shapes(threads):
     assert len(seen) == 2  # this thread and a worker each did a block
     with pytest.raises(ValueError, match=r"\(8, 4, 64, 16\).*\(8, 4, 64, 16\)"):
         Tensor(a) @ Tensor(a)
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_recomputed_gelu_matches_torch(threads, monkeypatch, n_threads):
+    threads(n_threads)
+    monkeypatch.setattr("gradschool.tensor.tensor.RECOMPUTE_ABOVE", 0)  # every input is "big"
+    x = BIG.standard_normal((MIN_WORK // 1000 + 5, 1000)) * 3
+    x[0, :3] = [-50.0, -1e4, 60.0]  # exp(-2u) overflows to inf: y = 0 and dy/dx = 0, with no warning
+    with np.testing.assert_no_warnings():
+        check_op([x], lambda x: torch.nn.functional.gelu(x, approximate="tanh"), F.gelu)
+
+
+def retained_bytes(fn) -> int:
+    """Bytes of NumPy memory still held after fn() returns, while its result is alive."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del result
+    return held
+
+
+def test_recomputing_gelus_sigmoid_keeps_less_for_backward(monkeypatch):
+    x = Tensor(BIG.standard_normal((64, 1000)), requires_grad=True)
+    kept = retained_bytes(lambda: F.gelu(x))
+    monkeypatch.setattr("gradschool.tensor.tensor.RECOMPUTE_ABOVE", 0)
+    assert retained_bytes(lambda: F.gelu(x)) <= kept - x.data.nbytes  # one array of x's size less
 
 
 def test_split_adamw_matches_torch_over_steps(threads):

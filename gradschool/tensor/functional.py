@@ -312,14 +312,13 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
     Qb, Kb, Vb = (np.broadcast_to(a, lead + a.shape[-2:]) for a in (Q, K, V))  # views, no copies
     (L, D), S, dtype = Q.shape[-2:], K.shape[-2], np.result_type(Q, K, V)
     scale = 1.0 / math.sqrt(D)
-    Qs = np.empty(lead + (L, D), dtype)  # q * scale: cheaper than scaling the (L, S) scores
     P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
     out = np.empty(lead + (L, V.shape[-1]), dtype)
     keep = np.tri(L, S, dtype=bool) if is_causal else None
 
     def forward(lo, hi):
-        np.multiply(Qb[lo:hi], scale, out=Qs[lo:hi])
-        np.matmul(Qs[lo:hi], Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
+        qs = Qb[lo:hi] * scale  # cheaper than scaling the (L, S) scores
+        np.matmul(qs, Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
         _exp_shifted(P[lo:hi], keep, out=P[lo:hi])
         P[lo:hi] /= _row_sum(P[lo:hi])
         np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
@@ -339,11 +338,10 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
             dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dP = dO V^T
             dS -= _row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
             dS *= Pi
-            if dQ is not None:  # dQ = dS K * scale
-                np.matmul(dS, Kb[lo:hi], out=dQ[lo:hi])
-                dQ[lo:hi] *= scale
-            if dK is not None:  # dK = dS^T Q * scale
-                np.matmul(dS.swapaxes(-1, -2), Qs[lo:hi], out=dK[lo:hi])
+            for d, a, other in ((dQ, dS, Kb), (dK, dS.swapaxes(-1, -2), Qb)):
+                if d is not None:  # dQ = dS K * scale, dK = dS^T Q * scale
+                    np.matmul(a, other[lo:hi], out=d[lo:hi])
+                    d[lo:hi] *= scale
         parallel_for(rows, lead[0], P.size)
         for t, d, shape in ((q, dQ, Q.shape), (k, dK, K.shape), (v, dV, V.shape)):
             if d is not None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from gradschool.tensor.memory import RECOMPUTE_ABOVE
 from gradschool.tensor.parallel import parallel_for
 
 
@@ -438,21 +439,26 @@ class Tensor:
         """GELU with the tanh approximation of GPT-2: x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
 
         Computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function with one exp instead of a tanh
-        (cheaper), in a few in-place passes per block of elements, the blocks spread over the cores.
+        (cheaper), in a few in-place passes per block of elements, the blocks spread over the cores. The
+        1 + exp(-2u) of each element is kept for backward, or computed again there for a big input.
         """
         x = self.data.reshape(-1)  # 1-D, so the in-place steps below also work for a 0-d Tensor
         c, k = math.sqrt(2 / math.pi), 0.044715  # Python floats: they take the array's dtype
-        e, y = np.empty_like(x), np.empty_like(x)
+        keep = x.size <= RECOMPUTE_ABOVE
+        e, y = np.empty_like(x) if keep else None, np.empty_like(x)
 
-        def forward(lo, hi):
-            xs, es = x[lo:hi], e[lo:hi]
+        def one_plus_exp(xs, es):  # es = 1 + exp(-2u) = 1 / sigmoid(2u)
             np.multiply(xs, xs, out=es)
             es *= -2 * c * k
             es -= 2 * c
             es *= xs  # -2u
             np.exp(es, out=es)
-            es += 1  # e = 1 + exp(-2u) = 1 / sigmoid(2u)
-            np.divide(xs, es, out=y[lo:hi])
+            es += 1
+            return es
+
+        def forward(lo, hi):
+            es = one_plus_exp(x[lo:hi], e[lo:hi] if keep else y[lo:hi])
+            np.divide(x[lo:hi], es, out=y[lo:hi])
         with np.errstate(over="ignore"):  # exp(-2u) = inf for x < -44 gives y = x / inf = 0, as it should
             parallel_for(forward, x.size, x.size)
         inp = self
@@ -462,7 +468,9 @@ class Tensor:
 
             def rows(lo, hi):
                 xs, ds = x[lo:hi], d[lo:hi]
-                s = np.reciprocal(e[lo:hi])
+                s = np.reciprocal(e[lo:hi]) if keep else one_plus_exp(xs, np.empty_like(xs))
+                if not keep:
+                    np.reciprocal(s, out=s)
                 np.multiply(xs, xs, out=ds)
                 ds *= 6 * c * k
                 ds += 2 * c
@@ -471,7 +479,8 @@ class Tensor:
                 ds += 1
                 ds *= s
                 ds *= gf[lo:hi]
-            parallel_for(rows, x.size, x.size)
+            with np.errstate(over="ignore"):
+                parallel_for(rows, x.size, x.size)
             _accumulate(inp, d.reshape(inp.shape))
         return Tensor._make(y.reshape(inp.shape), (inp,), backward, "gelu")
 
