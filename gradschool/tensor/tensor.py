@@ -468,9 +468,8 @@ class Tensor:
 
             def rows(lo, hi):
                 xs, ds = x[lo:hi], d[lo:hi]
-                s = np.reciprocal(e[lo:hi]) if keep else one_plus_exp(xs, np.empty_like(xs))
-                if not keep:
-                    np.reciprocal(s, out=s)
+                es = e[lo:hi] if keep else one_plus_exp(xs, np.empty_like(xs))
+                s = np.reciprocal(es, out=None if keep else es)  # sigmoid(2u); the kept e stays as it is
                 np.multiply(xs, xs, out=ds)
                 ds *= 6 * c * k
                 ds += 2 * c

@@ -44,8 +44,8 @@ class TorchGenerator:
             "bit_generator": "MT19937", "state": {"key": _mt19937_key(int(seed)), "pos": 624}}
 
     def _draws(self, n: int) -> np.ndarray:
-        """n 32-bit draws (as uint64)."""
-        return self.bit_generator.random_raw(n).astype(np.uint64)
+        """n 32-bit draws (random_raw gives them as uint64)."""
+        return self.bit_generator.random_raw(n)
 
     def integers(self, low: int, high: int, size: int | tuple[int, ...]) -> np.ndarray:
         """torch.randint(low, high, size): int64 numbers in [low, high), each `draw % (high - low) + low`."""
