@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import gradschool.tensor.functional as F
-from gradschool.nn import Module, Parameter
-from gradschool.sampling import generate_from_window
+from gradschool.nn import Parameter
+from gradschool.nn.language_model import LanguageModel
 from gradschool.tensor import Tensor
 
 
@@ -20,7 +20,7 @@ class BigramConfig:
     vocab_size: int = 27
 
 
-class Bigram(Module):
+class Bigram(LanguageModel):
     """Next-token logits from the current token only."""
 
     def __init__(self, config: BigramConfig):
@@ -34,15 +34,5 @@ class Bigram(Module):
         idx = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
         return F.embedding(idx, self.table)  # row idx of the table: one_hot(idx) @ table
 
-    def generate(
-        self,
-        idx: np.ndarray | Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> np.ndarray:
-        """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens)."""
-        return generate_from_window(self, idx, max_new_tokens, 1,
-                                    temperature, top_k, top_p, rng)
+    def get_block_size(self) -> int:
+        return 1  # the current token is all it reads

@@ -12,6 +12,7 @@ weights between this model and nanoGPT (or any PyTorch code written like it).
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ import numpy as np
 
 import gradschool.tensor.functional as F
 from gradschool.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList
-from gradschool.sampling import check_sampling_options, sample_next
-from gradschool.tensor import Tensor, no_grad
+from gradschool.nn.language_model import LanguageModel
+from gradschool.tensor import Tensor
 from gradschool.tensor.random import generator
 from gradschool.tensor.torch_random import TorchGenerator
 
@@ -133,7 +134,7 @@ class Transformer(Module):
         self.ln_f = LayerNorm(config.n_embd, bias=config.bias)
 
 
-class GPT(Module):
+class GPT(LanguageModel):
     """Next-token logits for every position of a sequence of token ids, and sampling with a KV cache."""
 
     def __init__(self, config: GPTConfig):
@@ -226,50 +227,32 @@ class GPT(Module):
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
-    def generate(
-        self,
-        idx: np.ndarray | Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        rng: np.random.Generator | None = None,
-        exact_window: bool = False,
-    ) -> np.ndarray:
-        """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens).
+    def next_logits_fn(self, exact_window: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+        """The next token's logits from the tokens so far, keeping the keys and values of earlier positions.
 
-        Like nanoGPT, a prompt longer than block_size is cropped to its last block_size tokens. Unlike it, the
-        keys and values of earlier positions are cached, so each new token costs one position's work, not a
-        whole forward pass. When the context is full the cache restarts from the last block_size // 2 tokens
-        (position embeddings are absolute, so a sliding window must be recomputed); that keeps the average
-        cost per token O(block_size). exact_window=True samples as nanoGPT does once the context is full:
-        every token sees the last block_size tokens, at the cost of a whole forward pass per token.
+        Each new token costs one position's work, not a whole forward pass. When the context is full the
+        caches restart from the last block_size // 2 tokens (position embeddings are absolute, so a sliding
+        window must be recomputed); that keeps the average cost per token O(block_size). exact_window=True
+        samples as nanoGPT does once the context is full: every token sees the last block_size tokens, at the
+        cost of a whole forward pass per token.
         """
-        check_sampling_options(temperature, top_k, top_p)
-        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
-        if idx.ndim != 2 or idx.shape[1] == 0 or idx.dtype.kind not in "iu":
-            raise ValueError(f"generate needs a prompt of integer token ids of shape (batch, time >= 1), got "
-                             f"{idx.dtype} {idx.shape}")
-        if idx.min() < 0 or idx.max() >= self.config.vocab_size:
-            raise ValueError(f"prompt token ids must be in 0..{self.config.vocab_size - 1}, got "
-                             f"{idx.min()}..{idx.max()}")
-        out = idx.astype(np.int64)
         block = self.config.block_size
-        with no_grad():
-            caches = None
-            for _ in range(max_new_tokens):
-                full = caches is not None and caches[0].length == block
-                if full and exact_window:
-                    logits = self(out[:, -block:])  # the caches stay full: every later token comes here too
-                elif caches is None or full:  # (re)fill the caches from a window
-                    keep = block if caches is None else max(1, block // 2)
-                    caches = [KVCache(block) for _ in self.transformer.h]
-                    logits = self(out[:, -keep:], caches=caches)
-                else:
-                    logits = self(out[:, -1:], caches=caches)
-                next_id = sample_next(logits.data[:, -1, :], temperature, top_k, top_p, rng)
-                out = np.concatenate([out, next_id[:, None]], axis=1)
-        return out
+        caches: list[KVCache] | None = None
+
+        def next_logits(idx: np.ndarray) -> np.ndarray:
+            nonlocal caches
+            full = caches is not None and caches[0].length == block
+            if full and exact_window:
+                logits = self(idx[:, -block:])  # the caches stay full: every later token comes here too
+            elif caches is None or full:  # (re)fill the caches from a window
+                keep = block if caches is None else max(1, block // 2)
+                caches = [KVCache(block) for _ in self.transformer.h]
+                logits = self(idx[:, -keep:], caches=caches)
+            else:
+                logits = self(idx[:, -1:], caches=caches)
+            return logits.data[:, -1, :]
+
+        return next_logits
 
     def to_torch_state_dict(self) -> dict[str, Any]:
         """The weights as a PyTorch state_dict with nanoGPT's names (lm_head.weight is wte's, tied)."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from gradschool.nn import Embedding, Linear, Module
-from gradschool.sampling import generate_from_window
+from gradschool.nn import Embedding, Linear
+from gradschool.nn.language_model import LanguageModel
 from gradschool.tensor import Tensor
 
 
@@ -25,7 +25,7 @@ class MLPConfig:
     pad_token: int | None = 0  # fills the context before the start; None: an extra token, id vocab_size
 
 
-class MLPLanguageModel(Module):
+class MLPLanguageModel(LanguageModel):
     """Next-token logits from the embeddings of the previous block_size tokens."""
 
     def __init__(self, config: MLPConfig):
@@ -53,15 +53,3 @@ class MLPLanguageModel(Module):
         h = self.hidden(emb.reshape(*contexts.shape[:-1], -1)).tanh()
         return self.lm_head(h)
 
-    def generate(
-        self,
-        idx: np.ndarray | Tensor,
-        max_new_tokens: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> np.ndarray:
-        """Extend idx (B, T) by max_new_tokens sampled tokens; returns (B, T + max_new_tokens)."""
-        return generate_from_window(self, idx, max_new_tokens, self.config.block_size,
-                                    temperature, top_k, top_p, rng)
