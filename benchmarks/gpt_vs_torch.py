@@ -227,15 +227,15 @@ def torch_recipe(data_spec: str, seed: int | None, preset: str = "nanogpt-cpu") 
     """The preset's training run with the PyTorch model, on exactly the batches, initial weights, schedule and
     eval batches of `gradschool train --preset PRESET --data DATA --seed SEED --random-stream gradschool`:
     prints the val losses. (With the nanogpt stream the PyTorch run is nanoGPT's own: nanogpt_recipe.py.)"""
-    from gradschool.presets import PRESETS
-    from gradschool.train import LanguageData, build_model, draw_eval_batches, get_lr, make_config
+    from gradschool.nn.registry import build_model
+    from gradschool.train import LanguageData, draw_eval_batches, get_lr, make_config, model_settings
 
-    cfg = make_config("gpt", data_spec, preset=PRESETS[preset], seed=seed, random_stream="gradschool")
+    cfg = make_config("gpt", data_spec, preset=preset, seed=seed, random_stream="gradschool")
     data = LanguageData(cfg.data, cfg.data_format, cfg.block_size)
     manual_seed(cfg.seed)  # the same order of random draws as gradschool.train.train
     batch_rng, eval_rng = np.random.default_rng(cfg.seed), np.random.default_rng(cfg.seed + 1)
     fixed_eval_batches = draw_eval_batches(data, cfg, eval_rng) if cfg.eval_batches == "fixed" else None
-    model = build_model("gpt", data.tokenizer.vocab_size, cfg.block_size, cfg.model_args)
+    model = build_model("gpt", model_settings(cfg, data))
     ref = TorchGPT(model.config)
     ref.load_state_dict(model.to_torch_state_dict())
     opt = torch.optim.AdamW([g for g in groups(list(ref.parameters()), cfg.weight_decay) if g["params"]],

@@ -1,10 +1,13 @@
 """The `gradschool` command: run the rungs, train and sample models, serve the course."""
 
+from collections.abc import Callable
+
 import click
 from click.core import ParameterSource
 
 from gradschool import __version__, rungs
 from gradschool.diverge import TrainingDiverged
+from gradschool.presets import PRESETS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,42 +79,75 @@ def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> Non
     uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
 
 
+class ModelDefault(click.Option):
+    """A `train` flag whose default depends on --model: --help lists it per model (from its preset)."""
+
+    NONE_MEANS = {"lr_decay_iters": "--max-iters", "patience": "off"}
+
+    def get_help_extra(self, ctx: click.Context) -> dict:
+        from gradschool.train import default_settings, flag
+
+        extra = super().get_help_extra(ctx)
+        by_value: dict[str, list[str]] = {}
+        for model, value in default_settings(self.name).items():
+            if isinstance(value, bool):
+                text = flag(self.name, value)
+            elif value is None:
+                text = self.NONE_MEANS.get(self.name, "none")
+            else:
+                text = f"{value:g}" if isinstance(value, float) else str(value)
+            by_value.setdefault(text, []).append(model)
+        if len(by_value) == 1 and len(next(iter(by_value.values()))) == len(MODEL_KINDS):
+            extra["default"] = next(iter(by_value))
+        elif by_value:
+            extra["default"] = ", ".join(f"{text} ({', '.join(models)})" for text, models in by_value.items())
+        return extra
+
+
+MODEL_KINDS = ["bigram", "mlp", "gpt"]
+
+
+def train_option(*names: str, **kwargs) -> Callable:
+    """A `train` flag that defaults to None (not given: the preset's value) and shows the real default."""
+    return click.option(*names, cls=ModelDefault, default=None, **kwargs)
+
+
 @cli.command("train")
-@click.option("--model", type=click.Choice(["bigram", "mlp", "gpt"]), default=None,
-              help="Which language model to train (default: the preset's, else gpt).")
+@click.option("--model", type=click.Choice(MODEL_KINDS), default=None, show_default="gpt, or the --preset's",
+              help="Which language model to train.")
 @click.option("--data", default="shakespeare", show_default=True,
               help="A shipped corpus (names, shakespeare) or the path of a UTF-8 text file.")
-@click.option("--format", "data_format", type=click.Choice(["auto", "lines", "text"]), default=None,
-              help="lines: one example per line (like names); text: running text. Default: guess.")
-@click.option("--preset", default=None, help="Start from named settings (see gradschool/presets.py).")
+@train_option("--format", "data_format", type=click.Choice(["auto", "lines", "text"]),
+              help="lines: one example per line (like names); text: running text; auto: guess.")
+@click.option("--preset", default=None, show_default="the one named like --model",
+              help=f"Start from named settings: {', '.join(PRESETS)} (gradschool/presets.py).")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Folder for checkpoints and metrics.jsonl.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
-@click.option("--max-iters", type=click.IntRange(0), default=None, help="Training steps.")
-@click.option("--batch-size", type=click.IntRange(1), default=None)
-@click.option("--block-size", type=click.IntRange(1), default=None, help="Context length in characters.")
-@click.option("--lr", "learning_rate", type=click.FloatRange(0, min_open=True), default=None,
-              help="Peak learning rate.")
-@click.option("--min-lr", type=click.FloatRange(0), default=None, help="Learning rate after the decay.")
-@click.option("--warmup-iters", type=click.IntRange(0), default=None)
-@click.option("--lr-decay-iters", type=click.IntRange(1), default=None, help="Default: --max-iters.")
-@click.option("--weight-decay", type=click.FloatRange(0), default=None)
-@click.option("--grad-clip", type=click.FloatRange(0), default=None, help="0 turns clipping off.")
-@click.option("--eval-interval", type=click.IntRange(1), default=None)
-@click.option("--eval-iters", type=click.IntRange(1), default=None, help="Batches per evaluation.")
-@click.option("--eval-batches", type=click.Choice(["fixed", "fresh"]), default=None,
-              help="fixed: the same batches every evaluation (default); fresh: new ones each time (nanoGPT).")
-@click.option("--random-stream", type=click.Choice(["gradschool", "nanogpt"]), default=None,
-              help="gradschool: NumPy's generators (default); nanogpt: torch's draws, in nanoGPT's order.")
-@click.option("--patience", type=click.IntRange(1), default=None,
-              help="Stop early after this many evaluations without a better val loss.")
-@click.option("--seed", type=int, default=None)
-@click.option("--n-layer", type=click.IntRange(1), default=None, help="Model size (gpt).")
-@click.option("--n-head", type=click.IntRange(1), default=None, help="Model size (gpt).")
-@click.option("--n-embd", type=click.IntRange(1), default=None, help="Embedding size (mlp, gpt).")
-@click.option("--n-hidden", type=click.IntRange(1), default=None, help="Hidden layer size (mlp).")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None, help="(gpt)")
-@click.option("--bias/--no-bias", default=None, help="Biases in linear layers and layer norms (gpt).")
+@train_option("--max-iters", type=int, help="Training steps.")
+@train_option("--batch-size", type=int)
+@train_option("--block-size", type=int, help="Context length in characters.")
+@train_option("--lr", "learning_rate", type=float, help="Peak learning rate.")
+@train_option("--min-lr", type=float, help="Learning rate after the decay (at most --lr).")
+@train_option("--warmup-iters", type=int)
+@train_option("--lr-decay-iters", type=int, help="Steps until the learning rate reaches --min-lr.")
+@train_option("--weight-decay", type=float)
+@train_option("--grad-clip", type=float, help="0 turns clipping off.")
+@train_option("--eval-interval", type=int)
+@train_option("--eval-iters", type=int, help="Batches per evaluation.")
+@train_option("--eval-batches", type=click.Choice(["fixed", "fresh"]),
+              help="fixed: the same batches every evaluation; fresh: new ones each time (nanoGPT).")
+@train_option("--random-stream", type=click.Choice(["gradschool", "nanogpt"]),
+              help="gradschool: NumPy's generators; nanogpt: torch's draws, in nanoGPT's order.")
+@train_option("--patience", type=int, help="Stop after this many evaluations without a better val loss.")
+@train_option("--seed", type=int)
+@train_option("--n-layer", type=int, help="Transformer blocks (gpt).")
+@train_option("--n-head", type=int, help="Attention heads (gpt).")
+@train_option("--n-embd", type=int, help="Embedding size (mlp, gpt).")
+@train_option("--n-hidden", type=int, help="Hidden layer size (mlp).")
+@train_option("--dropout", type=float, help="(gpt)")
+@train_option("--bias/--no-bias", help="Biases in linear layers and layer norms (gpt).")
+@train_option("--max-data-mb", type=float, help="Refuse a --data file larger than this.")
 @click.option("--plot", is_flag=True, help="Draw the loss curves to OUT/loss.png (needs matplotlib).")
 @click.pass_context
 def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bool, **flags) -> None:
@@ -126,9 +162,7 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bo
             given = {k: v for k, v in flags.items() if ctx.get_parameter_source(k) != ParameterSource.DEFAULT}
             config = resume_config(out_dir, **given)
         else:
-            preset_values = _preset(preset) if preset else None
-            model = flags.pop("model") or (preset_values or {}).get("model", "gpt")
-            config = make_config(model, flags.pop("data"), preset=preset_values, **flags)
+            config = make_config(flags.pop("model"), flags.pop("data"), preset=preset, **flags)
         result = train(config, resume=resume)
     except KeyboardInterrupt:
         raise click.Abort() from None
@@ -142,15 +176,6 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bo
         click.echo(f"continue with: gradschool train --resume --out {result.out_dir}")
         ctx.exit(130)
     click.echo(f"sample with: gradschool sample --from {result.out_dir}")
-
-
-def _preset(name: str) -> dict:
-    """The settings of a named preset from gradschool/presets.py."""
-    from gradschool.presets import PRESETS
-
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
-    return PRESETS[name]
 
 
 @cli.command("sample")

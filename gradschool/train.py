@@ -17,7 +17,6 @@ or blows up stops the run with advice to lower the learning rate.
 """
 
 import dataclasses
-import importlib
 import json
 import math
 import signal
@@ -32,40 +31,41 @@ from tqdm import tqdm
 
 import gradschool.tensor.functional as F
 from gradschool import checkpoint
-from gradschool.data import CORPORA, CharTokenizer, DataError, load_lines, load_text
-from gradschool.data.batches import get_batch, get_example_batch, line_examples
+from gradschool.data import CORPORA, CharTokenizer, DataError, load_text
+from gradschool.data.batches import check_enough_text, get_batch, get_example_batch, line_examples
+from gradschool.data.corpus import MAX_DATA_MB, non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.diverge import check_finite, check_loss
 from gradschool.nn import Module
+from gradschool.nn.registry import MODELS, build_model, config_fields
+from gradschool.nn.size import available_memory, count_params, training_memory
 from gradschool.optim import AdamW, clip_grad_norm_, cosine_lr
+from gradschool.presets import PRESETS
 from gradschool.tensor import Tensor, manual_seed, no_grad
 from gradschool.tensor.random import get_rng_state, set_rng_state
 from gradschool.tensor.torch_random import TorchGenerator
 
-# model kind -> (module, config class, model class)
-MODELS = {
-    "bigram": ("gradschool.nn.bigram", "BigramConfig", "Bigram"),
-    "mlp": ("gradschool.nn.mlp_lm", "MLPConfig", "MLPLanguageModel"),
-    "gpt": ("gradschool.nn.gpt", "GPTConfig", "GPT"),
-}
-
-# Training settings that suit each kind of model when no flag gives them (TrainConfig's own defaults are
-# nanoGPT's CPU recipe, for the GPT); a preset named like the model (gradschool/presets.py) comes on top.
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "bigram": dict(block_size=8, batch_size=32, max_iters=1000, learning_rate=0.1, min_lr=0.01,
-                   warmup_iters=0, weight_decay=0.0, eval_interval=100),
-    "mlp": dict(block_size=3, batch_size=32, max_iters=3000, learning_rate=1e-2, min_lr=1e-3,
-                warmup_iters=0, weight_decay=0.0, eval_interval=250),
-    "gpt": {},
-}
-
 LAST, BEST, METRICS = "last.ckpt", "best.ckpt", "metrics.jsonl"
 CHECKPOINT_KIND = "gradschool language model"
+
+MAX_LR = 10.0  # AdamW moves every weight by about the learning rate per step: above this it diverges at once
+RESUMABLE = {"max_iters", "eval_interval", "patience", "max_data_mb"}  # what --resume may change
+DATA_SIZED = {"vocab_size", "block_size", "pad_token"}  # model config fields that come from the data
+FLAGS = {"learning_rate": "--lr", "data_format": "--format", "out_dir": "--out"}  # the others: --field-name
+
+
+def flag(name: str, value: Any = None) -> str:
+    """A setting as typed on the command line: flag("learning_rate", 0.1) -> "--lr 0.1", ("bias", False) ->
+    "--no-bias"."""
+    text = FLAGS.get(name, "--" + name.replace("_", "-"))
+    if isinstance(value, bool):
+        return text if value else "--no-" + text[2:]
+    return text if value is None else f"{text} {value}"
 
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a run; nanoGPT's names where it has one."""
+    """Everything that defines a run; nanoGPT's names where it has one. Checked when made (ValueError)."""
 
     model: str = "gpt"  # bigram | mlp | gpt
     data: str = "shakespeare"  # a shipped corpus name or the path of a UTF-8 text file
@@ -89,7 +89,87 @@ class TrainConfig:
     random_stream: str = "gradschool"  # gradschool (NumPy's generators) | nanogpt (torch's, as nanoGPT draws)
     patience: int | None = None  # stop after this many evaluations without a better val loss
     seed: int = 1337
+    max_data_mb: float = MAX_DATA_MB  # refuse a data file larger than this
     model_args: dict[str, Any] = field(default_factory=dict)  # the model config's own fields (n_layer, ...)
+
+    def __post_init__(self) -> None:
+        if self.data not in CORPORA and Path(self.data).exists():
+            self.data = str(Path(self.data).resolve())  # one file, one name: resume finds it from any folder
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise a ValueError naming the flag of the first setting that cannot work."""
+        if self.model not in MODELS:
+            raise ValueError(f"{flag('model', repr(self.model))} is not a model; choose one of "
+                             f"{', '.join(MODELS)}")
+        choices_of = {"data_format": ("auto", "lines", "text"), "eval_batches": ("fixed", "fresh"),
+                      "random_stream": ("gradschool", "nanogpt")}
+        for name, choices in choices_of.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{flag(name)} must be {' or '.join(map(repr, choices))}, not "
+                                 f"{getattr(self, name)!r}")
+        if self.random_stream == "nanogpt" and self.model != "gpt":
+            raise ValueError(f"--random-stream nanogpt replays nanoGPT's draws for --model gpt, "
+                             f"not {self.model}")
+        for name, least in (("max_iters", 0), ("batch_size", 1), ("block_size", 1), ("warmup_iters", 0),
+                            ("lr_decay_iters", 1), ("eval_interval", 1), ("eval_iters", 1), ("patience", 1),
+                            ("seed", 0)):
+            check_whole(name, getattr(self, name), least, none_ok=name in ("lr_decay_iters", "patience"))
+        for name in ("learning_rate", "min_lr", "weight_decay", "grad_clip", "beta1", "beta2", "max_data_mb"):
+            check_number(name, getattr(self, name))
+        if not 0 <= self.learning_rate <= MAX_LR:
+            raise ValueError(f"{flag('learning_rate', self.learning_rate)} is out of range: it must be "
+                             f"between 0 and {MAX_LR:g} (AdamW moves each weight by about the learning rate "
+                             "per step; 1e-3 suits a GPT, 1e-2 the MLP)")
+        if self.decay_lr and not 0 <= self.min_lr <= self.learning_rate:
+            raise ValueError(f"{flag('min_lr', self.min_lr)} must be between 0 and {flag('learning_rate')} "
+                             f"({self.learning_rate:g}): the learning rate decays from --lr down to "
+                             "--min-lr; lower --min-lr or raise --lr")
+        for name in ("weight_decay", "grad_clip"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{flag(name, getattr(self, name))} must be 0 or more")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{flag(name, getattr(self, name))} must be in [0, 1)")
+        if self.max_data_mb <= 0:
+            raise ValueError(f"{flag('max_data_mb', self.max_data_mb)} must be more than 0")
+        self.validate_model_args()
+
+    def validate_model_args(self) -> None:
+        """The model's own settings (--n-layer, --bias, ...) must be the model's and make sense."""
+        takes = {k: v for k, v in config_fields(self.model).items() if k not in DATA_SIZED}
+        unknown = sorted(set(self.model_args) - set(takes))
+        if unknown:
+            flags = ", ".join(flag(k) for k in unknown)
+            listed = ", ".join(flag(k) for k in takes) or "no size options"
+            raise ValueError(f"{flags} does not apply to --model {self.model} (it takes: {listed})")
+        args = {**takes, **self.model_args}
+        for name in ("n_layer", "n_head", "n_embd", "n_hidden"):
+            if name in args:
+                check_whole(name, args[name], 1)
+        if "dropout" in args:
+            check_number("dropout", args["dropout"])
+            if not 0 <= args["dropout"] < 1:
+                raise ValueError(f"{flag('dropout', args['dropout'])} must be in [0, 1)")
+        if "bias" in args and not isinstance(args["bias"], bool):
+            raise ValueError(f"--bias/--no-bias takes no value, got {args['bias']!r}")
+        if self.model == "gpt" and args["n_embd"] % args["n_head"]:
+            raise ValueError(f"{flag('n_embd', args['n_embd'])} must be a multiple of "
+                             f"{flag('n_head', args['n_head'])}, so that every head gets the same size")
+
+
+def check_whole(name: str, value: Any, least: int, none_ok: bool = False) -> None:
+    """Refuse a setting that is not a whole number >= least (None only where it means "not set")."""
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise ValueError(f"{flag(name)} must be a whole number >= {least}, not {value!r}")
+
+
+def check_number(name: str, value: Any) -> None:
+    """Refuse a setting that is not a finite number (inf, nan, or not a number at all)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        raise ValueError(f"{flag(name)} must be a finite number, not {value!r}")
 
 
 @dataclass
@@ -100,38 +180,37 @@ class TrainResult:
     out_dir: Path
 
 
-def make_config(model: str, data: str, preset: dict[str, Any] | None = None, **flags: Any) -> TrainConfig:
-    """A TrainConfig from the model's defaults, then a preset's values, then the flags given (not None)."""
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    if preset is None:
-        from gradschool.presets import PRESETS
+def make_config(model: str | None, data: str, preset: str | None = None, **flags: Any) -> TrainConfig:
+    """A checked TrainConfig: TrainConfig's defaults, then a preset's settings, then the flags (not None).
 
-        preset = PRESETS.get(model, {})
+    The preset is named (gradschool/presets.py); by default it is the one named like the model. model None
+    takes the preset's model.
+    """
+    name = preset or model or "gpt"
+    if name not in PRESETS:
+        raise ValueError(f"unknown {flag('preset', repr(name))}; the presets are: {', '.join(PRESETS)}")
+    settings = dict(PRESETS[name])
+    preset_model = settings.pop("model")
+    if model is not None and model != preset_model:
+        raise ValueError(f"--preset {name} is for --model {preset_model}, not --model {model}; leave one out")
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model_args"}
-    values: dict[str, Any] = dict(MODEL_DEFAULTS[model])
+    values: dict[str, Any] = {}
     model_args: dict[str, Any] = {}
-    for source in (preset or {}), {k: v for k, v in flags.items() if v is not None}:
-        for key, value in source.items():
-            if key == "model_args":
-                model_args.update(value)
-            elif key in fields:
-                values[key] = value
-            else:
-                model_args[key] = value
-    if data not in CORPORA and Path(data).exists():
-        data = str(Path(data).resolve())  # so that --resume finds it from any folder
-    values.update(model=model, data=data)
-    if values.get("eval_batches", "fixed") not in ("fixed", "fresh"):
-        raise ValueError(f"eval_batches must be 'fixed' or 'fresh', not {values['eval_batches']!r}")
-    if not isinstance(values.get("seed", 0), int) or values.get("seed", 0) < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {values['seed']!r}")
-    stream = values.get("random_stream", "gradschool")
-    if stream not in ("gradschool", "nanogpt"):
-        raise ValueError(f"random_stream must be 'gradschool' or 'nanogpt', not {stream!r}")
-    if stream == "nanogpt" and model != "gpt":
-        raise ValueError(f"random_stream 'nanogpt' replays nanoGPT's draws for --model gpt, not {model}")
-    return TrainConfig(**values, model_args=model_args)
+    for key, value in {**settings, **{k: v for k, v in flags.items() if v is not None}}.items():
+        (values if key in fields else model_args)[key] = value
+    return TrainConfig(**values, model=preset_model, data=data, model_args=model_args)
+
+
+def default_settings(name: str) -> dict[str, Any]:
+    """What setting `name` is for each model when no flag gives it (models it does not apply to left out)."""
+    out = {}
+    for model in MODELS:
+        config = make_config(model, "shakespeare")
+        if hasattr(config, name):
+            out[model] = getattr(config, name)
+        elif name in config_fields(model) and name not in DATA_SIZED:
+            out[model] = config.model_args.get(name, config_fields(model)[name])
+    return out
 
 
 def get_lr(it: int, config: TrainConfig) -> float:
@@ -145,15 +224,16 @@ def get_lr(it: int, config: TrainConfig) -> float:
 class LanguageData:
     """A corpus ready for training: its tokenizer and random train/val batches of (inputs, targets)."""
 
-    def __init__(self, spec: str, data_format: str = "auto", block_size: int = 64):
-        text = load_text(spec)
+    def __init__(self, spec: str, data_format: str = "auto", block_size: int = 64,
+                 max_mb: float = MAX_DATA_MB):
+        text = load_text(spec, max_mb)
         if data_format == "auto":
             data_format = "lines" if _looks_like_lines(text) else "text"
         if data_format not in ("lines", "text"):
             raise DataError(f"unknown data format {data_format!r}; use lines, text or auto")
         self.format = data_format
         if data_format == "lines":
-            lines = load_lines(spec)
+            lines = non_empty_lines(text, spec)
             self.tokenizer = CharTokenizer.from_lines(lines)
             self.seq_len = max(len(line) for line in lines) + 1  # every name with its start and end token
             train, val, _ = split_lines(lines)
@@ -166,6 +246,8 @@ class LanguageData:
             self.seq_len = block_size
             train, val = split_text(np.array(self.tokenizer.encode(text), dtype=np.int64))
             self.splits = {"train": train, "val": val}
+            for name, part in self.splits.items():  # before any work: both splits must give a batch
+                check_enough_text(len(part), block_size, f"the {name} part of the text (90/10)")
 
     def batch(self, split: str, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(x, y), each (batch_size, seq_len): inputs and the targets one position later (-1 = no target)."""
@@ -180,33 +262,38 @@ def _looks_like_lines(text: str) -> bool:
     return len(lines) >= 10 and all(0 < len(line.strip()) <= 40 for line in lines)
 
 
-def build_model(
-    kind: str, vocab_size: int, block_size: int, model_args: dict[str, Any], pad_token: int | None = None
-) -> Module:
-    """A fresh model of `kind`, its config filled from vocab_size, block_size and model_args."""
-    module_name, config_name, model_name = MODELS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name == module_name:
-            raise ValueError(f"the {kind} model is not written yet ({module_name})") from None
-        raise
-    config_cls, model_cls = getattr(module, config_name), getattr(module, model_name)
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    unknown = sorted(set(model_args) - names)
-    if unknown:
-        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-        takes = ", ".join(sorted(names - {"vocab_size", "block_size", "pad_token"})) or "no size options"
-        raise ValueError(f"{flags} does not apply to --model {kind} (it takes: {takes})")
-    values = {"vocab_size": vocab_size, "block_size": block_size, "pad_token": pad_token, **model_args}
-    return model_cls(config_cls(**{k: v for k, v in values.items() if k in names}))
-
-
 def model_block_size(config: TrainConfig, data: LanguageData) -> int:
     """The model's context: block_size, except that a GPT on lines must see a whole line."""
     if config.model == "gpt" and data.format == "lines":
         return max(config.block_size, data.seq_len)
     return config.block_size
+
+
+def model_settings(config: TrainConfig, data: LanguageData) -> dict[str, Any]:
+    """The model's config for this data: config.model_args with the vocabulary, context and padding token."""
+    sized = {"vocab_size": data.tokenizer.vocab_size, "block_size": model_block_size(config, data),
+             "pad_token": data.tokenizer.boundary_id if data.format == "lines" else None}
+    fields = config_fields(config.model)
+    return {**{k: v for k, v in sized.items() if k in fields}, **config.model_args}
+
+
+def check_fits(config: TrainConfig, data: LanguageData, available: int | None = None) -> None:
+    """Refuse a model or batch too big for the memory available (bytes; default: what is free now)."""
+    available = available_memory() if available is None else available
+    settings = model_settings(config, data)
+    need = training_memory(config.model, settings, config.batch_size, data.seq_len)
+    if config.eval_batches == "fixed":  # kept for the whole run: eval_iters (x, y) int64 batches per split
+        need += 2 * config.eval_iters * 2 * config.batch_size * data.seq_len * 8
+    if available is None or need <= available:
+        return
+    sizes = [flag(k, v) for k, v in config.model_args.items() if k in ("n_layer", "n_embd", "n_hidden")]
+    sizes += [flag("block_size", config.block_size), flag("batch_size", config.batch_size)]
+    raise ValueError(
+        f"this {config.model} model is too big to train here: {count_params(config.model, settings):,} "
+        f"parameters ({' '.join(sizes)}) need about {need / 1e9:,.1f} GB (weights, gradients, AdamW's "
+        f"moments and the activations of a batch), but this machine has {available / 1e9:,.1f} GB free; "
+        "make it smaller (gradschool/nn/size.py explains the estimate)"
+    )
 
 
 def configure_optimizer(model: Module, config: TrainConfig) -> AdamW:
@@ -303,7 +390,7 @@ class MetricsLog:
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
     """Train config.model on config.data; with resume, continue from out_dir/last.ckpt exactly."""
     out_dir = Path(config.out_dir)
-    data = LanguageData(config.data, config.data_format, config.block_size)
+    data = LanguageData(config.data, config.data_format, config.block_size, config.max_data_mb)
     if resume:
         state = checkpoint.load(out_dir / LAST)
         check_checkpoint_kind(state, out_dir / LAST)
@@ -315,10 +402,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         )
 
     manual_seed(config.seed)
-    pad_token = data.tokenizer.boundary_id if data.format == "lines" else None
-    model = build_model(
-        config.model, data.tokenizer.vocab_size, model_block_size(config, data), config.model_args, pad_token
-    )
+    check_fits(config, data)
+    model = build_model(config.model, model_settings(config, data))
     if config.random_stream == "nanogpt":  # torch.manual_seed(seed): init, batches, evaluations, one stream
         batch_rng = eval_rng = TorchGenerator(config.seed)
         model.init_like_nanogpt(batch_rng)
@@ -453,32 +538,32 @@ def load_model(run: str | Path) -> tuple[Module, CharTokenizer, dict[str, Any]]:
     path = find_checkpoint(run)
     state = checkpoint.load(path)
     check_checkpoint_kind(state, path)
-    module = importlib.import_module(MODELS[state["model_kind"]][0])
-    config_cls = getattr(module, MODELS[state["model_kind"]][1])
-    model = getattr(module, MODELS[state["model_kind"]][2])(config_cls(**state["model_config"]))
+    model = build_model(state["model_kind"], state["model_config"])
     model.load_state_dict(state["model"])
     model.eval()
     return model, CharTokenizer.from_dict(state["vocab"]), state
 
 
 def resume_config(out_dir: str | Path, **overrides: Any) -> TrainConfig:
-    """The config of the run in out_dir, with max_iters / eval_interval / patience optionally changed."""
+    """The checked config of the run in out_dir; overrides (flags given) may change RESUMABLE ones only."""
     path = Path(out_dir) / LAST
     state = checkpoint.load(path)
     check_checkpoint_kind(state, path)
-    config = TrainConfig(**state["train_config"])
-    allowed = {"max_iters", "eval_interval", "patience"}
+    saved = TrainConfig(**state["train_config"])
+    defaults = config_fields(saved.model)
+    changes = {}
     for key, value in overrides.items():
-        saved = getattr(config, key) if hasattr(config, key) else config.model_args.get(key)
-        if value is None or value == saved:
+        if key == "data" and value not in CORPORA and Path(value).exists():
+            value = str(Path(value).resolve())  # ./x.txt, x.txt and /abs/x.txt are one file
+        current = getattr(saved, key) if hasattr(saved, key) else saved.model_args.get(key, defaults.get(key))
+        if value is None or value == current:
             continue
-        if key not in allowed:
+        if key not in RESUMABLE:
             raise ValueError(
-                f"--{key.replace('_', '-')} {value} differs from the run being resumed ({saved!r}); "
+                f"{flag(key, value)} differs from the run being resumed ({flag(key, current)}); "
                 "leave it out to resume exactly, or start a new run in another --out folder"
             )
-        setattr(config, key, value)
-    if config.lr_decay_iters is None and "max_iters" in overrides:
-        config.lr_decay_iters = state["train_config"]["max_iters"]  # keep the schedule of the original run
-    config.out_dir = str(out_dir)
-    return config
+        changes[key] = value
+    if saved.lr_decay_iters is None and "max_iters" in changes:
+        changes["lr_decay_iters"] = saved.max_iters  # keep the schedule of the original run
+    return dataclasses.replace(saved, **changes, out_dir=str(out_dir))

@@ -18,12 +18,12 @@ from gradschool import checkpoint
 from gradschool.cli import cli
 from gradschool.data import DataError
 from gradschool.diverge import TrainingDiverged
+from gradschool.nn.registry import build_model
 from gradschool.train import (
     LAST,
     METRICS,
     LanguageData,
     TrainConfig,
-    build_model,
     configure_optimizer,
     get_lr,
     make_config,
@@ -105,7 +105,7 @@ def test_fresh_eval_batches_change_only_the_evaluations(text_file, tmp_path):
 
 
 def test_eval_batches_must_be_fixed_or_fresh(text_file, tmp_path):
-    with pytest.raises(ValueError, match="eval_batches must be 'fixed' or 'fresh', not 'random'"):
+    with pytest.raises(ValueError, match="--eval-batches must be 'fixed' or 'fresh', not 'random'"):
         tiny_config(text_file, tmp_path / "run", eval_batches="random")
 
 
@@ -127,11 +127,11 @@ def test_nanogpt_stream_replays_nanogpts_own_loop(text_file, tmp_path):
 
 
 def test_random_stream_is_checked(text_file, tmp_path):
-    with pytest.raises(ValueError, match="random_stream must be 'gradschool' or 'nanogpt', not 'torch'"):
+    with pytest.raises(ValueError, match="--random-stream must be 'gradschool' or 'nanogpt', not 'torch'"):
         tiny_gpt_config(text_file, tmp_path / "run", random_stream="torch")
     with pytest.raises(ValueError, match="for --model gpt, not mlp"):
         tiny_config(text_file, tmp_path / "run", random_stream="nanogpt")
-    with pytest.raises(ValueError, match="seed must be a non-negative integer, not -1"):
+    with pytest.raises(ValueError, match="--seed must be a whole number >= 0, not -1"):
         tiny_config(text_file, tmp_path / "run", seed=-1)
 
 
@@ -151,10 +151,12 @@ def test_a_second_run_in_the_same_folder_is_refused(text_file, tmp_path):
 
 def test_resume_refuses_changed_settings(text_file, tmp_path):
     train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
-    with pytest.raises(ValueError, match="--learning-rate 0.5 differs from the run being resumed"):
+    with pytest.raises(ValueError, match=r"--lr 0.5 differs from the run being resumed \(--lr 0.01\)"):
         resume_config(tmp_path / "run", learning_rate=0.5)
-    with pytest.raises(ValueError, match="--n-hidden 99 differs"):
+    with pytest.raises(ValueError, match=r"--n-hidden 99 differs from the run being resumed \(--n-hidden 16"):
         resume_config(tmp_path / "run", n_hidden=99)
+    with pytest.raises(ValueError, match="--eval-interval must be a whole number >= 1, not 0"):
+        resume_config(tmp_path / "run", eval_interval=0)  # what resume may change is checked too
 
 
 def test_resume_refuses_data_with_another_vocabulary(text_file, tmp_path):
@@ -165,7 +167,7 @@ def test_resume_refuses_data_with_another_vocabulary(text_file, tmp_path):
 
 
 def test_divergence_stops_with_advice_to_lower_the_learning_rate(text_file, tmp_path):
-    config = tiny_config(text_file, tmp_path / "run", learning_rate=1e4, min_lr=1e4, warmup_iters=0,
+    config = tiny_config(text_file, tmp_path / "run", learning_rate=10, min_lr=10, warmup_iters=0,
                          grad_clip=0.0)
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
         train(config, progress=False)
@@ -179,18 +181,28 @@ def test_early_stopping_after_patience_evaluations_without_improvement(text_file
     assert result.iter_num == 2
 
 
-def test_flags_override_the_preset_which_overrides_the_model_defaults():
-    preset = {"model": "gpt", "max_iters": 2000, "learning_rate": 1e-3, "n_layer": 4, "n_embd": 128}
-    config = make_config("gpt", "shakespeare", preset=preset, max_iters=5, n_embd=32, seed=None)
+def test_flags_override_the_preset_named_like_the_model_which_overrides_the_defaults():
+    config = make_config("gpt", "shakespeare", max_iters=5, n_embd=32, seed=None)
     assert (config.max_iters, config.learning_rate, config.seed) == (5, 1e-3, TrainConfig.seed)
-    assert config.model_args == {"n_layer": 4, "n_embd": 32}
-    mlp = make_config("mlp", "names", preset={})
-    assert mlp.block_size == 3 and mlp.model_args == {}
+    assert config.lr_decay_iters == 2000  # the gpt preset's, as nanoGPT's recipe
+    assert config.model_args == {"n_layer": 4, "n_head": 4, "n_embd": 32, "dropout": 0.0, "bias": False}
+    mlp = make_config("mlp", "names")
+    assert (mlp.block_size, mlp.learning_rate, mlp.model_args) == (3, 1e-2, {})
+    assert mlp.beta2 == TrainConfig.beta2  # what the preset leaves out: TrainConfig's default
+    nano = make_config(None, "names", preset="nanogpt-cpu", max_iters=7)
+    assert (nano.model, nano.random_stream, nano.eval_batches) == ("gpt", "nanogpt", "fresh")
+    assert nano.max_iters == 7
+    with pytest.raises(ValueError, match="--preset nanogpt-cpu is for --model gpt, not --model mlp"):
+        make_config("mlp", "names", preset="nanogpt-cpu")
+    with pytest.raises(ValueError, match="unknown --preset 'gtp'; the presets are: bigram, mlp"):
+        make_config(None, "names", preset="gtp")
 
 
 def test_model_flags_that_do_not_apply_are_refused():
-    with pytest.raises(ValueError, match="--n-layer does not apply to --model mlp .*n_embd, n_hidden"):
-        build_model("mlp", 10, 3, {"n_layer": 2})
+    with pytest.raises(ValueError, match="--n-layer does not apply to --model mlp .*--n-embd, --n-hidden"):
+        make_config("mlp", "names", n_layer=2)
+    with pytest.raises(ValueError, match="--bias does not apply to --model bigram .*no size options"):
+        make_config("bigram", "names", bias=True)
 
 
 def test_lr_schedule_warms_up_then_decays_to_min_lr():
@@ -207,7 +219,7 @@ def test_lr_schedule_warms_up_then_decays_to_min_lr():
 
 def test_weight_decay_only_on_matrices():
     config = TrainConfig(weight_decay=0.1)
-    model = build_model("mlp", 10, 3, {"n_embd": 4, "n_hidden": 8})
+    model = build_model("mlp", {"vocab_size": 10, "block_size": 3, "n_embd": 4, "n_hidden": 8})
     groups = configure_optimizer(model, config).param_groups
     decayed = {id(p) for g in groups if g["weight_decay"] == 0.1 for p in g["params"]}
     for name, p in model.named_parameters():
@@ -266,7 +278,7 @@ def test_cli_errors_are_clear(tmp_path):
     result = run_cli("train", "--model", "mlp", "--n-layer", 2, "--data", "names", "--out", tmp_path / "o")
     assert result.exit_code == 1 and "--n-layer does not apply to --model mlp" in result.output
     result = run_cli("train", "--preset", "no-such-preset", "--out", tmp_path / "o")
-    assert result.exit_code == 1 and "unknown preset 'no-such-preset'" in result.output
+    assert result.exit_code == 1 and "unknown --preset 'no-such-preset'" in result.output
     result = run_cli("sample", "--from", tmp_path)
     assert result.exit_code == 1 and "holds no checkpoint" in result.output
     result = run_cli("plot", tmp_path)

@@ -17,7 +17,7 @@ from gradschool.web.lm import Runs, TinyTraining
 def runs(tmp_path_factory):
     """A runs folder holding one GPT (2 layers, 2 heads) trained for a few steps on the names corpus."""
     folder = tmp_path_factory.mktemp("runs")
-    config = make_config("gpt", "names", preset={}, n_layer=2, n_head=2, n_embd=32, block_size=16,
+    config = make_config("gpt", "names", n_layer=2, n_head=2, n_embd=32, block_size=16,
                          batch_size=16, max_iters=60, eval_interval=30, eval_iters=2, learning_rate=1e-2,
                          warmup_iters=0, out_dir=str(folder / "names-gpt"))
     train(config, progress=False)

@@ -21,7 +21,7 @@ browser_context = browser.browser_context  # the shared fixture: offline Chromiu
 def server(tmp_path_factory):
     """The server over a runs folder holding a 2-layer, 2-head GPT trained briefly on names."""
     runs = tmp_path_factory.mktemp("runs")
-    config = make_config("gpt", "names", preset={}, n_layer=2, n_head=2, n_embd=32, block_size=16,
+    config = make_config("gpt", "names", n_layer=2, n_head=2, n_embd=32, block_size=16,
                          batch_size=16, max_iters=100, eval_interval=50, eval_iters=2, learning_rate=1e-2,
                          warmup_iters=0, out_dir=str(runs / "names-gpt"))
     train(config, progress=False)

@@ -4,13 +4,19 @@
     load_lines("names")          # the shipped 32,000 names, one per line, most common first
     load_text("my_poems.txt")    # any UTF-8 text file by path
 
-Every problem with a file is a DataError whose message says what is wrong and what to do about it.
+Every problem with a file is a DataError whose message says what is wrong and what to do about it. Only a
+regular file is read (not a folder, a device like /dev/zero, or a pipe that would wait forever), only up to
+max_mb megabytes, and only UTF-8 text without NUL bytes.
 """
 
+import stat
 from pathlib import Path
 
 CORPORA_DIR = Path(__file__).parent / "corpora"
 CORPORA = {"names": "names.txt", "shakespeare": "shakespeare.txt"}
+MAX_DATA_MB = 100.0  # the largest file read unless asked (gradschool train --max-data-mb): 100x Shakespeare
+FILE_KINDS = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device",
+              stat.S_ISFIFO: "a pipe (FIFO)", stat.S_ISSOCK: "a socket"}
 
 
 class DataError(ValueError):
@@ -33,10 +39,20 @@ def corpus_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def load_text(name_or_path: str | Path) -> str:
-    """The whole text of a shipped corpus or of a UTF-8 file (Windows line endings become \\n)."""
+def load_text(name_or_path: str | Path, max_mb: float = MAX_DATA_MB) -> str:
+    """The whole text of a shipped corpus or of a UTF-8 file of at most max_mb MB (\\r\\n becomes \\n)."""
     path = corpus_path(name_or_path)
-    data = path.read_bytes()
+    mode = path.stat().st_mode  # before opening: opening a pipe waits for a writer
+    if not stat.S_ISREG(mode):
+        kind = next((name for is_kind, name in FILE_KINDS.items() if is_kind(mode)), "not a regular file")
+        raise DataError(f"{str(path)!r} is {kind}, not a text file; give the path of a UTF-8 text file")
+    limit = int(max_mb * 1e6)
+    with path.open("rb") as f:
+        data = f.read(limit + 1)  # never more: the file may grow while it is read
+    if len(data) > limit:
+        size = max(path.stat().st_size, len(data))
+        raise DataError(f"{str(path)!r} is {size / 1e6:,.1f} MB, more than the limit of {max_mb:g} MB; "
+                        "give a smaller file, or raise the limit with --max-data-mb")
     if not data:
         raise DataError(f"{str(path)!r} is empty; give a file with some text in it")
     try:
@@ -46,14 +62,21 @@ def load_text(name_or_path: str | Path) -> str:
             f"{str(path)!r} is not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start} cannot be "
             "decoded; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 old.txt > new.txt)"
         ) from None
+    if "\0" in text:
+        raise DataError(f"{str(path)!r} looks like a binary file, not text: it has a NUL byte at offset "
+                        f"{data.index(0)}; give a UTF-8 text file")
     return text.replace("\r\n", "\n")
 
 
-def load_lines(name_or_path: str | Path) -> list[str]:
+def load_lines(name_or_path: str | Path, max_mb: float = MAX_DATA_MB) -> list[str]:
     """The non-empty lines of a corpus or file, without surrounding whitespace (e.g. one name per line)."""
-    path = corpus_path(name_or_path)
-    lines = [line.strip() for line in load_text(path).splitlines()]
+    return non_empty_lines(load_text(name_or_path, max_mb), corpus_path(name_or_path))
+
+
+def non_empty_lines(text: str, source: str | Path) -> list[str]:
+    """The non-empty lines of text (read from source), without surrounding whitespace."""
+    lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
-        raise DataError(f"{str(path)!r} has only blank lines; give a file with one example per line")
+        raise DataError(f"{str(source)!r} has only blank lines; give a file with one example per line")
     return lines

@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 
-from gradschool.presets import PRESETS
 from gradschool.train import load_model, make_config, train
 
 MAX_ITERS = 1500  # about two minutes on a laptop CPU; `gradschool train --model gpt` runs the full 2000
@@ -21,8 +20,8 @@ MAX_ITERS = 1500  # about two minutes on a laptop CPU; `gradschool train --model
 
 def main(plot: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as out_dir:
-        settings = dict(PRESETS["gpt"], max_iters=MAX_ITERS, lr_decay_iters=MAX_ITERS)
-        config = make_config("gpt", "shakespeare", preset=settings, out_dir=out_dir)
+        config = make_config("gpt", "shakespeare", max_iters=MAX_ITERS, lr_decay_iters=MAX_ITERS,
+                             out_dir=out_dir)
         args = config.model_args
         print(f"a GPT of {args['n_layer']} layers, {args['n_head']} heads, {args['n_embd']} wide, context "
               f"{config.block_size} characters, on the shipped Shakespeare; {config.max_iters} steps of "

@@ -167,7 +167,7 @@ class TinyTraining:
         self.out_dir = runs.folder / self.name
         self.steps = steps
         self.done = 0
-        self.config = make_config("gpt", data, preset={}, n_layer=n_layer, n_head=2, n_embd=n_embd,
+        self.config = make_config("gpt", data, n_layer=n_layer, n_head=2, n_embd=n_embd,
                                   block_size=32, batch_size=16, learning_rate=1e-2, min_lr=1e-3,
                                   warmup_iters=0, lr_decay_iters=steps, eval_interval=self.CHUNK,
                                   eval_iters=2, max_iters=min(self.CHUNK, steps), seed=seed,
