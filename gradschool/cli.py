@@ -181,14 +181,15 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bo
 @cli.command("sample")
 @click.option("--from", "run", required=True, type=click.Path(),
               help="A training --out folder (its best checkpoint) or a checkpoint file.")
-@click.option("--num", type=click.IntRange(1), default=10, show_default=True, help="How many samples.")
+@click.option("--num", type=click.IntRange(1), default=10, show_default=True,
+              help="How many samples, at most 1,000.")
 @click.option("--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
 @click.option("--top-k", type=click.IntRange(1), default=None, help="Only the k likeliest tokens.")
 @click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="Sample only from the likeliest tokens that together have probability p.")
 @click.option("--prompt", default="", help="Text the samples start with.")
 @click.option("--max-new-tokens", type=click.IntRange(1), default=None,
-              help="Characters to write (default: a whole line for names, 500 for text).")
+              help="Characters to write, at most 100,000 (default: a whole line for names, 500 for text).")
 @click.option("--seed", type=int, default=None, help="Make the samples reproducible.")
 def sample_command(run: str, **options) -> None:
     """Sample names or text from a trained model."""

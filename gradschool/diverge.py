@@ -29,6 +29,8 @@ def check_loss(loss: float, step: int, first_loss: float, lr: float | None = Non
 def _advice(what: str, lr: float | None) -> str:
     """The error message: what went wrong and what to do about it."""
     fix = "lower the learning rate"
-    if lr is not None:
+    if lr is not None and math.isfinite(lr) and lr / 10 > 0:
         fix += f" (it is {lr:g}; try {lr / 10:g})"
+    elif lr is not None and not math.isfinite(lr):  # never advise an infinite or NaN rate
+        fix += f" (it is {lr}; try 1e-3)"
     return f"training diverged: {what}. The steps are overshooting: {fix} and run again."

@@ -7,6 +7,9 @@ import numpy as np
 from gradschool.sampling import check_sampling_options
 from gradschool.train import load_model
 
+MAX_NEW_TOKENS = 100_000  # per sample: minutes of a GPT's time on a CPU
+MAX_NUM = 1_000  # samples at once (they are one batch)
+
 
 def sample(
     run: str | Path,
@@ -24,18 +27,19 @@ def sample(
     at the end token. A model of running text continues the prompt (or a new line) for max_new_tokens.
     """
     check_sampling_options(temperature, top_k, top_p)
-    if num < 1:
-        raise ValueError(f"num must be at least 1 (got {num})")
+    if not 1 <= num <= MAX_NUM:
+        raise ValueError(f"--num {num} is out of range: ask for 1 to {MAX_NUM:,} samples at a time")
+    if max_new_tokens is not None and not 1 <= max_new_tokens <= MAX_NEW_TOKENS:
+        raise ValueError(f"--max-new-tokens {max_new_tokens} is out of range: a sample may have 1 to "
+                         f"{MAX_NEW_TOKENS:,} new characters")
     model, tokenizer, state = load_model(run)
     rng = np.random.default_rng(seed)
     lines = state["data_format"] == "lines"
+    start = tokenizer.encode_prompt(prompt)
     if lines:
-        start = [tokenizer.boundary_id, *tokenizer.encode(prompt)]
         max_new_tokens = max_new_tokens or state["seq_len"]
     else:
-        start = (
-            tokenizer.encode(prompt) if prompt else tokenizer.encode("\n") if "\n" in tokenizer.stoi else [0]
-        )
+        start = start or (tokenizer.encode("\n") if "\n" in tokenizer.stoi else [0])
         max_new_tokens = 500 if max_new_tokens is None else max_new_tokens
     idx = np.tile(np.array(start, dtype=np.int64), (num, 1))
     out = model.generate(idx, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, rng=rng)

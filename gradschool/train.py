@@ -32,7 +32,7 @@ from tqdm import tqdm
 import gradschool.tensor.functional as F
 from gradschool import checkpoint
 from gradschool.data import CORPORA, CharTokenizer, DataError, load_text
-from gradschool.data.batches import check_enough_text, get_batch, get_example_batch, line_examples
+from gradschool.data.batches import get_batch, get_example_batch, line_examples
 from gradschool.data.corpus import MAX_DATA_MB, non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.diverge import check_finite, check_loss
@@ -247,7 +247,12 @@ class LanguageData:
             train, val = split_text(np.array(self.tokenizer.encode(text), dtype=np.int64))
             self.splits = {"train": train, "val": val}
             for name, part in self.splits.items():  # before any work: both splits must give a batch
-                check_enough_text(len(part), block_size, f"the {name} part of the text (90/10)")
+                if len(part) < block_size + 1:
+                    raise DataError(
+                        f"the {name} part of the text (90/10) has {len(part):,} characters, too few for one "
+                        f"batch with --block-size {block_size} (it needs {block_size + 1:,}); use a smaller "
+                        "--block-size or a longer text"
+                    )
 
     def batch(self, split: str, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(x, y), each (batch_size, seq_len): inputs and the targets one position later (-1 = no target)."""

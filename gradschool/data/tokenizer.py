@@ -72,6 +72,23 @@ class CharTokenizer:
             )
         return [self.stoi[c] for c in text]
 
+    def encode_prompt(self, prompt: str) -> list[int]:
+        """The ids to start sampling from: for a model of lines (names), the boundary token, then the prompt.
+
+        A line ends at the boundary token, so the prompt of a model of lines may hold neither it nor a line
+        break; characters outside the vocabulary are refused by name (encode).
+        """
+        if self.boundary is None:
+            return self.encode(prompt)
+        ends = {self.boundary: f"the end-of-line token {self.boundary!r}", "\n": "a line break"}
+        for end, what in ends.items():
+            if end in prompt:
+                raise DataError(
+                    f"the prompt may not contain {what} (at character {prompt.index(end)}): this model "
+                    "writes one line, such as a name, and stops there; remove it from the prompt"
+                )
+        return [self.boundary_id, *self.encode(prompt)]
+
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]
         outside = {i for i in ids if not 0 <= i < self.vocab_size}
