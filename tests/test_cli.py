@@ -165,8 +165,8 @@ def test_absurd_sizes_are_refused_with_the_memory_estimate(tmp_path, flags, show
 def test_a_block_size_longer_than_the_text_is_refused_before_training(tmp_path):
     refused(run("train", "--model", "mlp", "--data", "shakespeare", "--block-size", 10**9,
                 "--out", tmp_path / "run"),
-            "the train part of the text (90/10) has 888,563 characters, too few for one batch with --block-size "
-            "1000000000")
+            "the train part of the text (90/10) has 888,563 characters, too few for one batch with "
+            "--block-size 1000000000")
 
 
 def test_help_shows_each_flags_real_default_per_model():
