@@ -282,6 +282,11 @@ def model_settings(config: TrainConfig, data: LanguageData) -> dict[str, Any]:
     return {**{k: v for k, v in sized.items() if k in fields}, **config.model_args}
 
 
+def megabytes(n: int) -> str:
+    """A number of bytes for a person: "12.3 MB", "1,024.0 GB"."""
+    return f"{n / 1e6:,.1f} MB" if n < 1e9 else f"{n / 1e9:,.1f} GB"
+
+
 def check_fits(config: TrainConfig, data: LanguageData, available: int | None = None) -> None:
     """Refuse a model or batch too big for the memory available (bytes; default: what is free now)."""
     available = available_memory() if available is None else available
@@ -295,8 +300,8 @@ def check_fits(config: TrainConfig, data: LanguageData, available: int | None = 
     sizes += [flag("block_size", config.block_size), flag("batch_size", config.batch_size)]
     raise ValueError(
         f"this {config.model} model is too big to train here: {count_params(config.model, settings):,} "
-        f"parameters ({' '.join(sizes)}) need about {need / 1e9:,.1f} GB (weights, gradients, AdamW's "
-        f"moments and the activations of a batch), but this machine has {available / 1e9:,.1f} GB free; "
+        f"parameters ({' '.join(sizes)}) need about {megabytes(need)} (weights, gradients, AdamW's "
+        f"moments and the activations of a batch), but this machine has {megabytes(available)} free; "
         "make it smaller (gradschool/nn/size.py explains the estimate)"
     )
 

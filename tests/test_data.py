@@ -144,6 +144,34 @@ def test_latin1_file_is_refused_naming_the_byte(tmp_path):
         load_text(path)
 
 
+def test_only_regular_files_are_read(tmp_path):
+    with pytest.raises(DataError, match="'/dev/zero' is a character device, not a text file"):
+        load_text("/dev/zero")  # stat first: nothing is read
+    link = tmp_path / "link.txt"
+    link.symlink_to(corpus_path("names"))
+    assert load_text(link) == load_text("names")  # a link to a text file is that file
+
+
+def test_a_file_over_the_size_limit_is_refused_unless_the_limit_is_raised(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("to be or not to be\n" * 100_000)  # 1.9 MB
+    with pytest.raises(DataError, match=r"is 1\.9 MB, more than the limit of 1 MB; .*--max-data-mb"):
+        load_text(path, max_mb=1)
+    assert len(load_text(path, max_mb=2)) == 1_900_000
+    with pytest.raises(DataError, match="more than the limit of 1 MB"):
+        load_lines(path, max_mb=1)
+
+
+def test_a_binary_file_is_refused_naming_the_offset(tmp_path):
+    path = tmp_path / "weights.npy"
+    path.write_bytes(b"\x93NUMPY")
+    with pytest.raises(DataError, match="is not UTF-8 text: byte 0x93 at offset 0"):
+        load_text(path)
+    path.write_bytes(b"abc\x00\x00")  # valid UTF-8, still not text
+    with pytest.raises(DataError, match="looks like a binary file, not text: it has a NUL byte at offset 3"):
+        load_text(path)
+
+
 def test_empty_file_is_refused(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
@@ -203,6 +231,21 @@ def test_unknown_characters_are_named():
         tok.decode([0, 8, 99])
     with pytest.raises(DataError, match=r"token ids \[-1\] are outside"):
         tok.decode([-1])
+
+
+def test_a_prompt_is_encoded_from_the_start_token_and_may_not_end_the_line():
+    names = CharTokenizer.from_lines(["emma", "bob"])
+    assert names.encode_prompt("bo") == [0, names.stoi["b"], names.stoi["o"]]
+    assert names.encode_prompt("") == [0]
+    with pytest.raises(DataError, match=r"may not contain the end-of-line token '\.' \(at character 2\)"):
+        names.encode_prompt("em.ma")
+    with pytest.raises(DataError, match="may not contain a line break"):
+        names.encode_prompt("em\nma")
+    with pytest.raises(DataError, match="characters not in the vocabulary: 'z'"):
+        names.encode_prompt("zoe")
+    text = CharTokenizer.from_text("to be.\nor not")
+    assert text.decode(text.encode_prompt("be.\nor")) == "be.\nor"  # running text has no line ends
+    assert text.encode_prompt("") == []
 
 
 def test_vocabulary_is_saved_and_checked_against_a_checkpoint():

@@ -17,7 +17,7 @@ from nanogpt_loop import CPU_RECIPE, nanogpt_train
 from gradschool import checkpoint
 from gradschool.cli import cli
 from gradschool.data import DataError
-from gradschool.diverge import TrainingDiverged
+from gradschool.diverge import TrainingDiverged, check_finite
 from gradschool.nn.registry import build_model
 from gradschool.train import (
     LAST,
@@ -368,3 +368,39 @@ def test_kill_9_during_training_leaves_a_loadable_checkpoint(text_file, tmp_path
     resumed = run_cli("train", "--resume", "--out", out, "--max-iters", state["iter_num"] + 2)
     assert resumed.exit_code == 0, resumed.output
     assert [i for i, _ in step_losses(out)] == list(range(state["iter_num"] + 2))
+
+
+def test_the_config_is_checked_however_it_is_made(text_file, tmp_path):
+    with pytest.raises(ValueError, match=r"--min-lr 0.1 must be between 0 and --lr \(0.01\)"):
+        tiny_config(text_file, tmp_path / "run", min_lr=0.1)
+    with pytest.raises(ValueError, match="--lr must be a finite number, not inf"):
+        TrainConfig(learning_rate=math.inf)
+    with pytest.raises(ValueError, match="--beta2 1.0 must be in"):
+        TrainConfig(beta2=1.0)
+    assert TrainConfig(learning_rate=0.3, min_lr=1.0, decay_lr=False).min_lr == 1.0  # no decay: no floor
+    config = tiny_config(text_file, tmp_path / "run")
+    assert config.data == str(text_file.resolve())
+    assert TrainConfig(data=os.path.relpath(text_file)).data == config.data  # one file, one name
+
+
+def test_a_model_too_big_for_the_memory_is_refused_with_the_estimate(text_file, tmp_path):
+    from gradschool.train import check_fits, model_settings
+
+    config = tiny_gpt_config(text_file, tmp_path / "run")
+    data = LanguageData(config.data, block_size=config.block_size)
+    check_fits(config, data, available=10**9)
+    message = (r"too big to train here: 6,992 parameters \(--n-layer 2 --n-embd 16 --block-size 8 "
+               r"--batch-size 4\) need about 0.\d MB .* 0.0 MB free")
+    with pytest.raises(ValueError, match=message):
+        check_fits(config, data, available=1000)
+    assert model_settings(config, data)["vocab_size"] == data.tokenizer.vocab_size
+
+
+def test_divergence_advice_never_suggests_a_rate_that_is_not_a_number():
+    for lr, advice in ((0.5, "try 0.05"), (math.inf, "try 1e-3"), (math.nan, "try 1e-3")):
+        with pytest.raises(TrainingDiverged, match=advice) as e:
+            check_finite(math.nan, 3, lr)
+        assert "try inf" not in str(e.value) and "try nan" not in str(e.value)
+    with pytest.raises(TrainingDiverged) as e:
+        check_finite(math.nan, 3, 5e-324)  # a tenth of it is 0: no advice of a rate at all
+    assert "try" not in str(e.value)

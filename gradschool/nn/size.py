@@ -9,9 +9,11 @@ in float32 of what a training step keeps at its peak:
 - the activations that backward needs, per position of the batch: the GPT's ~18 n_embd numbers per layer
   (layer norms, q k v, attention output, residuals, the 4x MLP before and after GELU) plus its n_head
   attention weights per earlier position, and 3 vocab_size for the logits, their softmax and its gradient.
-At nanoGPT's GPU size (6 layers, 384 wide, block 256, batch 64) it gives 4.16 GB; benchmarks/RESULTS.md
-measured 4.21 GB. Its purpose is refusing sizes that cannot fit (`gradschool train --n-embd 1000000`) with a
-figure, before any memory is allocated.
+It leaves out the engine's temporaries, so it is a lower bound: at nanoGPT's GPU size (6 layers, 384 wide,
+block 256, batch 64) it gives 4.16 GB where benchmarks/RESULTS.md measured 4.21 GB, and tracemalloc's peak of
+a real step of a small GPT is 1.3x the estimate, of the MLP 2x (tests/test_language_model.py). Its purpose is
+refusing sizes that cannot fit (`gradschool train --n-embd 1000000`) with a figure, before any memory is
+allocated, and never refusing one that fits.
 """
 
 import os
