@@ -1,7 +1,7 @@
 """Picking the next token from a model's logits: temperature, top-k and top-p (nucleus) sampling.
 
-`next_token_probs` turns logits into the distribution that is sampled from (every sampler of gradschool uses
-it: `generate`, `gradschool sample`, the course's language-model page); `draw` samples from it.
+`next_token_probs` turns logits into the distribution to sample from: the one function for it, used by every
+language model's `generate` (so by `gradschool sample` and the course's samples); `draw` samples from it.
 """
 
 import math

@@ -55,8 +55,7 @@ FLAGS = {"learning_rate": "--lr", "data_format": "--format", "out_dir": "--out"}
 
 
 def flag(name: str, value: Any = None) -> str:
-    """A setting as typed on the command line: flag("learning_rate", 0.1) -> "--lr 0.1", ("bias", False) ->
-    "--no-bias"."""
+    """A setting as typed: ("learning_rate", 0.1) -> "--lr 0.1"; ("bias", False) -> "--no-bias"."""
     text = FLAGS.get(name, "--" + name.replace("_", "-"))
     if isinstance(value, bool):
         return text if value else "--no-" + text[2:]
