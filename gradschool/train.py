@@ -92,8 +92,7 @@ class TrainConfig:
     model_args: dict[str, Any] = field(default_factory=dict)  # the model config's own fields (n_layer, ...)
 
     def __post_init__(self) -> None:
-        if self.data not in CORPORA and Path(self.data).exists():
-            self.data = str(Path(self.data).resolve())  # one file, one name: resume finds it from any folder
+        self.data = data_name(self.data)
         self.validate()
 
     def validate(self) -> None:
@@ -155,6 +154,11 @@ class TrainConfig:
         if self.model == "gpt" and args["n_embd"] % args["n_head"]:
             raise ValueError(f"{flag('n_embd', args['n_embd'])} must be a multiple of "
                              f"{flag('n_head', args['n_head'])}, so that every head gets the same size")
+
+
+def data_name(data: str) -> str:
+    """A corpus's name, else the file's absolute path (x.txt, ./x.txt, /abs/x.txt: one file, one name)."""
+    return str(Path(data).resolve()) if data not in CORPORA and Path(data).exists() else data
 
 
 def check_whole(name: str, value: Any, least: int, none_ok: bool = False) -> None:
@@ -297,11 +301,13 @@ def check_fits(config: TrainConfig, data: LanguageData, available: int | None = 
         return
     sizes = [flag(k, v) for k, v in config.model_args.items() if k in ("n_layer", "n_embd", "n_hidden")]
     sizes += [flag("block_size", config.block_size), flag("batch_size", config.batch_size)]
+    if config.eval_batches == "fixed":
+        sizes.append(flag("eval_iters", config.eval_iters))
     raise ValueError(
         f"this {config.model} model is too big to train here: {count_params(config.model, settings):,} "
         f"parameters ({' '.join(sizes)}) need about {megabytes(need)} (weights, gradients, AdamW's "
-        f"moments and the activations of a batch), but this machine has {megabytes(available)} free; "
-        "make it smaller (gradschool/nn/size.py explains the estimate)"
+        f"moments, the activations of a batch and the evaluation batches), but this machine has "
+        f"{megabytes(available)} free; make it smaller (gradschool/nn/size.py explains the estimate)"
     )
 
 
@@ -562,8 +568,8 @@ def resume_config(out_dir: str | Path, **overrides: Any) -> TrainConfig:
     defaults = config_fields(saved.model)
     changes = {}
     for key, value in overrides.items():
-        if key == "data" and value not in CORPORA and Path(value).exists():
-            value = str(Path(value).resolve())  # ./x.txt, x.txt and /abs/x.txt are one file
+        if key == "data" and value is not None:
+            value = data_name(value)
         current = getattr(saved, key) if hasattr(saved, key) else saved.model_args.get(key, defaults.get(key))
         if value is None or value == current:
             continue

@@ -153,10 +153,10 @@ def test_a_fifo_as_data_is_refused_without_waiting_for_a_writer(tmp_path):
     (["--n-layer", 100_000], "--n-layer 100000"),
     (["--batch-size", 10**9], "--batch-size 1000000000"),
     (["--block-size", 10**9], "--block-size 1000000000"),  # a GPT reads whole names: its context is this
+    (["--eval-iters", 10**9], "--eval-iters 1000000000"),  # fixed evaluation batches are kept all along
 ])
 def test_absurd_sizes_are_refused_with_the_memory_estimate(tmp_path, flags, shown):
-    args = ["train", "--model", "gpt", "--data", "names", "--max-iters", 1, "--eval-iters", 1, *flags,
-            "--out", tmp_path / "run"]
+    args = ["train", "--model", "gpt", "--data", "names", "--max-iters", 1, *flags, "--out", tmp_path / "run"]
     message = refused(run(*args), "this gpt model is too big to train here", shown, "GB free")
     assert re.search(r"need about [\d,.]+ GB", message)
     assert not (tmp_path / "run").exists()

@@ -391,7 +391,7 @@ def test_a_model_too_big_for_the_memory_is_refused_with_the_estimate(text_file, 
     check_fits(config, data, available=10**9)
     n = sum(p.data.size for p in build_model("gpt", model_settings(config, data)).parameters())
     message = (rf"too big to train here: {n:,} parameters \(--n-layer 2 --n-embd 16 --block-size 8 "
-               r"--batch-size 4\) need about 0.\d MB .* 0.0 MB free")
+               r"--batch-size 4 --eval-iters 2\) need about 0.\d MB .* 0.0 MB free")
     with pytest.raises(ValueError, match=message):
         check_fits(config, data, available=1000)
     assert model_settings(config, data)["vocab_size"] == data.tokenizer.vocab_size
