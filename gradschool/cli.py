@@ -79,6 +79,9 @@ def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> Non
     uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
 
 
+MODEL_KINDS = ["bigram", "mlp", "gpt"]  # gradschool.nn.registry.MODELS, without importing the models
+
+
 class ModelDefault(click.Option):
     """A `train` flag whose default depends on --model: --help lists it per model (from its preset)."""
 
@@ -102,9 +105,6 @@ class ModelDefault(click.Option):
         elif by_value:
             extra["default"] = ", ".join(f"{text} ({', '.join(models)})" for text, models in by_value.items())
         return extra
-
-
-MODEL_KINDS = ["bigram", "mlp", "gpt"]
 
 
 def train_option(*names: str, **kwargs) -> Callable:
