@@ -170,7 +170,11 @@ def test_a_block_size_longer_than_the_text_is_refused_before_training(tmp_path):
 
 
 def test_help_shows_each_flags_real_default_per_model():
+    from gradschool.cli import MODEL_KINDS
+    from gradschool.nn.registry import MODELS
     from gradschool.train import make_config
+
+    assert list(MODELS) == MODEL_KINDS
 
     text = " ".join(run("train", "--help").output.split())  # unwrapped
     for model in ("bigram", "mlp", "gpt"):
