@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradschool.runs import load_model
 from gradschool.sampling import check_sampling_options
-from gradschool.train import load_model
 
 
 def sample(

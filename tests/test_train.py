@@ -18,9 +18,8 @@ from gradschool import checkpoint
 from gradschool.cli import cli
 from gradschool.data import DataError
 from gradschool.diverge import TrainingDiverged
+from gradschool.runs import LAST, METRICS
 from gradschool.train import (
-    LAST,
-    METRICS,
     LanguageData,
     TrainConfig,
     build_model,
