@@ -254,13 +254,14 @@ def training_state_problem(state: dict[str, Any], config_class: type) -> str | N
     for name in ("best_val_loss", "first_loss"):
         if not is_number(state.get(name)) and not (name == "first_loss" and state.get(name) is None):
             return f"its {name} is {state.get(name)!r}, not a number"
-    return (optimizer_problem(state.get("optimizer"), state["model"]) or rng_problem(state.get("rng"))
+    return (optimizer_problem(state.get("optimizer")) or rng_problem(state.get("rng"))
             or next_batch_problem(state, CharTokenizer.from_dict(state["vocab"]).vocab_size)
             or data_record_problem(state.get("data", {})))
 
 
-def optimizer_problem(optimizer: Any, weights: dict[str, np.ndarray]) -> str | None:
-    """What is wrong with a saved AdamW state_dict (None if nothing); shapes are checked when it is loaded."""
+def optimizer_problem(optimizer: Any) -> str | None:
+    """What is wrong with a saved AdamW state_dict (None if nothing); it is checked against the model (its
+    number of parameters, their shapes) when it is loaded."""
     if not isinstance(optimizer, dict) or not isinstance(optimizer.get("param_groups"), list) \
             or not isinstance(optimizer.get("state"), dict):
         return "its optimizer state is not a dict of 'state' and 'param_groups'"
@@ -275,10 +276,10 @@ def optimizer_problem(optimizer: Any, weights: dict[str, np.ndarray]) -> str | N
         if not isinstance(betas, tuple | list) or len(betas) != 2 or not all(map(is_number, betas)):
             return f"its optimizer's betas are {betas!r}, not two numbers"
         indices += group["params"]
-    if indices != list(range(len(weights))):
-        return f"its optimizer's groups list parameters {indices[:10]!r}, not the model's {len(weights)}"
+    if indices != list(range(len(indices))):
+        return f"its optimizer's groups list parameters {indices[:10]!r}, not 0, 1, 2, ... in order"
     for i, s in optimizer["state"].items():
-        if not is_int(i) or not 0 <= i < len(weights) or not isinstance(s, dict):
+        if not is_int(i) or not 0 <= i < len(indices) or not isinstance(s, dict):
             return f"its optimizer holds state for parameter {i!r}, which the model does not have"
         moments = (s.get("exp_avg"), s.get("exp_avg_sq"))
         if not is_int(s.get("step")) or not all(is_float_array(m) for m in moments):
@@ -337,7 +338,8 @@ def fields_problem(values: Any, cls: type, what: str) -> str | None:
         return f"its {what} has unknown settings {unknown} or lacks {missing}"
     for name, value in values.items():
         if not fits(value, hints[name]):
-            return f"its {what}.{name} is {value!r}, not of type {hints[name]}"
+            hint = hints[name]
+            return f"its {what}.{name} is {value!r}, not of type {getattr(hint, '__name__', None) or hint}"
     return None
 
 
