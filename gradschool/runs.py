@@ -47,6 +47,7 @@ MODELS = {
     "mlp": ("gradschool.nn.mlp_lm", "MLPConfig", "MLPLanguageModel"),
     "gpt": ("gradschool.nn.gpt", "GPTConfig", "GPT"),
 }
+AT_LEAST_ONE = ("batch_size", "block_size", "eval_interval", "eval_iters")  # the other counts may be 0
 MAX_SEQ_LEN = 1 << 20  # a checkpoint's seq_len: the longest line (plus its end token) a model of lines writes
 
 
@@ -244,10 +245,16 @@ def training_state_problem(state: dict[str, Any], config_class: type) -> str | N
     problem = fields_problem(config, config_class, "train_config")
     if problem:
         return problem
+    if config.get("model") != state["model_kind"]:
+        return f"its train_config is of a {config.get('model')!r} model, its weights of {state['model_kind']}"
     kind_class = model_config_class(state["model_kind"])
     problem = fields_problem(config.get("model_args", {}), kind_class, "train_config.model_args")
     if problem:
         return problem
+    for name, value in config.items():
+        least = 1 if name in AT_LEAST_ONE else 0
+        if is_int(value) and value < least:
+            return f"its train_config.{name} is {value}, less than {least}"
     for name in ("iter_num", "evals_since_best"):
         if not is_int(state.get(name)) or state[name] < 0:
             return f"its {name} is {state.get(name)!r}, not a whole number >= 0"

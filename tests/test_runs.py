@@ -150,6 +150,8 @@ TRAINING_DAMAGE = {  # changes to the training part, which only a resume reads
                                       "token ids outside the vocabulary's 0..26"),
     "max_iters as text": (setting("train_config", "max_iters", value="x"), "train_config.max_iters is 'x'"),
     "an unknown setting": (setting("train_config", "speed", value=1), r"unknown settings \['speed'\]"),
+    "no evaluations": (setting("train_config", "eval_interval", value=0), "eval_interval is 0, less than 1"),
+    "another model": (setting("train_config", "model", value="gpt"), "train_config is of a 'gpt' model"),
     "a model_arg of another model": (setting("train_config", "model_args", value={"n_head": 2}),
                                      "train_config.model_args has unknown settings"),
     "no train_config": (drop("train_config"), "holds a model but not a training run"),
