@@ -88,7 +88,10 @@ def from_torch(file: str | Path, out_dir: str | Path) -> Path:
         tokenizer = CharTokenizer.from_dict(meta["vocab"])
     except DataError as e:
         raise ValueError(f"{meta_path}: {e}") from None
-    model = new_model("gpt", meta["model_config"])
+    try:
+        model = new_model("gpt", meta["model_config"])
+    except ValueError as e:  # sizes that do not go together, e.g. n_embd not a multiple of n_head
+        raise ValueError(f"{meta_path}: {e}") from None
     try:
         model.load_torch_state_dict(weights)
     except ValueError as e:

@@ -35,7 +35,7 @@ from gradschool.nn import Module
 
 try:
     import fcntl
-except ImportError:  # Windows: no flock; trainings there are not protected from each other
+except ImportError:  # Windows: no flock, so no lock; trainings there are not kept apart
     fcntl = None
 
 LAST, BEST, METRICS, LOCK = "last.ckpt", "best.ckpt", "metrics.jsonl", "train.lock"
@@ -119,21 +119,22 @@ class RunLock:
 
     def __enter__(self) -> "RunLock":
         self.folder.mkdir(parents=True, exist_ok=True)
-        while self.fd is None:
+        while fcntl is not None and self.fd is None:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    holder = read_pid(fd)
-                    os.close(fd)
-                    raise RunInUse(f"{self.folder} is in use by another training (pid {holder or '?'}); wait "
-                                   "for it to finish or stop it, or choose another --out folder") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = read_pid(fd)
+                os.close(fd)
+                raise RunInUse(f"{self.folder} is in use by another training (pid {holder or '?'}); wait "
+                               "for it to finish or stop it, or choose another --out folder") from None
             with contextlib.suppress(FileNotFoundError):
                 if os.fstat(fd).st_ino == os.stat(self.path).st_ino:  # not a file its holder just removed
                     self.fd = fd
                     break
             os.close(fd)
+        if self.fd is None:
+            return self
         self.stale_pid = read_pid(self.fd)
         if self.stale_pid is not None:
             warnings.warn(f"{self.folder}: the training with pid {self.stale_pid} ended without releasing "
@@ -162,7 +163,7 @@ def checkpoint_state(model_kind: str, model: Module, tokenizer: CharTokenizer, d
     """What a checkpoint holds: the model and what sampling needs, plus (from training) the run's state.
 
     training: train_config, iter_num, best_val_loss, evals_since_best, first_loss, optimizer, next_batch,
-    rng, data (see check_training_state).
+    rng, data (see training_state_problem).
     """
     return {
         "kind": CHECKPOINT_KIND,
@@ -226,14 +227,24 @@ def model_state_problem(state: dict[str, Any]) -> str | None:
 
 def model_config_problem(kind: str, config: Any, n_weights: int) -> str | None:
     """What is wrong with a model config (None if nothing): wrong fields or types, or sizes that a model of
-    n_weights weights cannot have (checked before building it, so a crafted size cannot fill the memory)."""
-    problem = fields_problem(config, model_config_class(kind), "model_config")
+    n_weights weights cannot have (checked before building it, so a crafted size cannot fill the memory).
+
+    A size whose default is at least 1 must be at least 1; a token id (pad_token) must be in the vocabulary.
+    """
+    cls = model_config_class(kind)
+    problem = fields_problem(config, cls, "model_config")
     if problem:
         return problem
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    vocab_size = config.get("vocab_size", defaults["vocab_size"])
     for name, value in config.items():
-        if is_int(value) and not 0 <= value <= n_weights:
-            return (f"its model_config has {name} = {value}, impossible for a model of {n_weights} weights; "
-                    "the file may have been crafted")
+        if not is_int(value):
+            continue
+        least = 1 if is_int(defaults[name]) and defaults[name] >= 1 else 0
+        most = vocab_size - 1 if name.endswith("_token") else n_weights
+        if not least <= value <= most:
+            return (f"its model_config has {name} = {value}, impossible for a model of {n_weights} weights "
+                    f"and a vocabulary of {vocab_size}; the file may be damaged or crafted")
     return None
 
 
@@ -398,6 +409,8 @@ def load_model(run: str | Path) -> tuple[Module, CharTokenizer, dict[str, Any]]:
     state = read_model_state(path)
     try:
         model = new_model(state["model_kind"], state["model_config"])
+    except ValueError as e:  # sizes that do not go together, e.g. n_embd not a multiple of n_head
+        raise CheckpointError(f"{path} cannot be used: {e}") from None
     except MemoryError:
         raise CheckpointError(f"{path} cannot be used: its model_config describes a model too big for "
                               "this computer's memory") from None

@@ -9,6 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from gradschool import checkpoint
 from gradschool.cli import cli
 from gradschool.runs import BEST, LAST
 from gradschool.train import make_config, train
@@ -108,6 +109,9 @@ MALFORMED = {  # a change to the exported files, and what the refusal says
     "a size as text": (change_config(lambda m: m["model_config"].update(n_layer="1")),
                        "model_config.n_layer is '1', not of type int"),
     "a huge size": (change_config(lambda m: m["model_config"].update(n_embd=10**9)), "impossible for a"),
+    "no heads": (change_config(lambda m: m["model_config"].update(n_head=0)), "n_head = 0, impossible"),
+    "heads that do not divide": (change_config(lambda m: m["model_config"].update(n_head=3)),
+                                 "config.json: n_embd \\(16\\) must be a multiple of n_head \\(3\\)"),
     "an unknown setting": (change_config(lambda m: m["model_config"].update(n_hidden=3)), "unknown settings"),
     "a vocabulary of numbers": (change_config(lambda m: m.update(vocab=[1, 2])), "not a saved character voc"),
     "another vocabulary size": (change_config(lambda m: m["vocab"]["itos"].pop()),
@@ -145,3 +149,12 @@ def test_import_of_untouched_files_works(exported, tmp_path):
     result = run_cli("export", "--from", "torch", exp / "model.pt", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [BEST]
+
+
+def test_sample_refuses_a_gpt_checkpoint_whose_sizes_do_not_go_together(exported, tmp_path):
+    run, _ = exported
+    state = checkpoint.load(run / BEST)
+    state["model_config"]["n_head"] = 3  # 16 is not a multiple of 3
+    checkpoint.save(tmp_path / BEST, state)
+    refused_clearly(run_cli("sample", "--from", tmp_path / BEST),
+                    f"{tmp_path / BEST} cannot be used: n_embd \\(16\\) must be a multiple of n_head \\(3\\)")
