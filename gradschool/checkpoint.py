@@ -147,7 +147,7 @@ def _read_meta(raw: np.ndarray | None, path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is damaged or was not written by gradschool: it has no __meta__ entry")
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except ValueError as e:  # not UTF-8, not JSON, or a number of more digits than Python reads
         raise CheckpointError(f"{path} is damaged: its __meta__ entry is not JSON ({e})") from None
     except RecursionError:
         meta = None  # nested beyond Python's own limit

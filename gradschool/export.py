@@ -111,7 +111,7 @@ def read_export_config(path: Path) -> dict[str, Any]:
     """The config.json written by to_torch, checked to be a JSON object with its keys."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, too deep, or a too long number
         raise ValueError(f"{path} is not the JSON that `gradschool export --to torch` writes ({e})") from None
     if not isinstance(meta, dict) or not all(key in meta for key in CONFIG_KEYS):
         raise ValueError(f"{path} is not the config.json of `gradschool export --to torch`: it needs the "

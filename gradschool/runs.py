@@ -458,7 +458,7 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # not JSON (cut short), too deep, or a too long number
             continue
         if is_record(record):
             records.append(record)

@@ -273,6 +273,7 @@ def test_nesting_within_the_limit_loads(tmp_path):
 
 @pytest.mark.parametrize("meta, problem", [
     ("{not json", "its __meta__ entry is not JSON"),
+    ('{"n": ' + "9" * 5000 + "}", "its __meta__ entry is not JSON"),  # more digits than Python reads
     ('"a string"', "its state is a str, not a dict"),
     ("[1, 2]", "its state is a list, not a dict"),
     ('{"w": {"__array__": "nowhere", "scalar": false}}', "names no array of the file"),

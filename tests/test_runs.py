@@ -77,7 +77,8 @@ def test_read_metrics_keeps_only_records(tmp_path):
             {"iter": 1, "loss": float("nan"), "lr": 0.1, "ms": 2}]
     bad = ["[1]", '"x"', "NaN", "5", "null", '{"iter": "3", "loss": 1.0}', '{"iter": NaN, "loss": 1.0}',
            '{"loss": 1.0}', '{"iter": true, "loss": 1.0}', '{"iter": -1, "loss": 1.0}',
-           '{"iter": 2, "loss": "low"}', '{"iter": 2.5, "loss": 1.0}', "[" * 5000, '{"iter": 3, "lo']
+           '{"iter": 2, "loss": "low"}', '{"iter": 2.5, "loss": 1.0}', "[" * 5000, '{"iter": 3, "lo',
+           '{"iter": ' + "9" * 5000 + "}"]
     lines = [json.dumps(good[0]), *bad[:7], json.dumps(good[1]), *bad[7:], json.dumps(good[2])]
     (tmp_path / METRICS).write_text("\n".join(lines))
     records = read_metrics(tmp_path)
