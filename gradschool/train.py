@@ -437,7 +437,8 @@ def run_training(config: TrainConfig, data: LanguageData, data_seen: dict[str, A
     finally:
         bar.close()
         log.close()
-    return TrainResult(iter_num, best_val_loss, stopped, out_dir, stop.signal)
+    interrupted_by = stop.signal if stopped == "interrupted" else None
+    return TrainResult(iter_num, best_val_loss, stopped, out_dir, interrupted_by)
 
 
 def resume_config(out_dir: str | Path, **overrides: Any) -> TrainConfig:
