@@ -210,7 +210,7 @@ def full_val_loss(run: str, data: str) -> None:
     """The loss of a trained run's best model on every character of the val split (not 20 random batches)."""
     from gradschool.data import load_text
     from gradschool.data.splits import split_text
-    from gradschool.train import load_model
+    from gradschool.runs import load_model
 
     model, tokenizer, _ = load_model(run)
     _, val = split_text(np.array(tokenizer.encode(load_text(data)), dtype=np.int64))

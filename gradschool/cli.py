@@ -1,5 +1,6 @@
 """The `gradschool` command: run the rungs, train and sample models, serve the course."""
 
+import signal
 from collections.abc import Callable
 
 import click
@@ -124,6 +125,8 @@ def train_option(*names: str, **kwargs) -> Callable:
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Folder for checkpoints and metrics.jsonl.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
+@click.option("--allow-data-change", is_flag=True,
+              help="With --resume: go on even though the data file changed since the run started.")
 @train_option("--max-iters", type=int, help="Training steps.")
 @train_option("--batch-size", type=int)
 @train_option("--block-size", type=int, help="Context length in characters.")
@@ -150,11 +153,18 @@ def train_option(*names: str, **kwargs) -> Callable:
 @train_option("--max-data-mb", type=float, help="Refuse a --data file larger than this.")
 @click.option("--plot", is_flag=True, help="Draw the loss curves to OUT/loss.png (needs matplotlib).")
 @click.pass_context
-def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bool, **flags) -> None:
-    """Train a language model; checkpoints, metrics and loss curves go to --out."""
+def train_command(ctx: click.Context, preset: str | None, resume: bool, allow_data_change: bool, plot: bool,
+                  **flags) -> None:
+    """Train a language model; checkpoints, metrics and loss curves go to --out.
+
+    Ctrl-C, SIGTERM and SIGHUP stop it after the current step, with a checkpoint saved (exit status 130,
+    143, 129); `--resume` continues it.
+    """
     from gradschool.train import make_config, resume_config, train
 
     try:
+        if allow_data_change and not resume:
+            raise ValueError("--allow-data-change applies only with --resume")
         if resume:
             if preset:
                 raise ValueError("--preset cannot be combined with --resume: the run keeps its settings")
@@ -163,7 +173,7 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bo
             config = resume_config(out_dir, **given)
         else:
             config = make_config(flags.pop("model"), flags.pop("data"), preset=preset, **flags)
-        result = train(config, resume=resume)
+        result = train(config, resume=resume, allow_data_change=allow_data_change)
     except KeyboardInterrupt:
         raise click.Abort() from None
     except (ValueError, OSError, ArithmeticError) as e:  # bad data or flags, checkpoint problems, divergence
@@ -174,7 +184,7 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, plot: bo
         ctx.invoke(plot_command, run_dir=str(result.out_dir), png=None)
     if result.stopped == "interrupted":
         click.echo(f"continue with: gradschool train --resume --out {result.out_dir}")
-        ctx.exit(130)
+        ctx.exit(128 + (result.stop_signal or signal.SIGINT))  # the shell's status for death by that signal
     click.echo(f"sample with: gradschool sample --from {result.out_dir}")
 
 
@@ -225,8 +235,9 @@ def plot_command(run_dir: str, png: str | None) -> None:
               metavar="torch FILE", help="Read a state_dict written by --to torch back into a checkpoint.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="With --from: the folder for the checkpoint (then `gradschool sample --from OUT`).")
+@click.option("--force", is_flag=True, help="With --to: overwrite DIR's model.pt and config.json.")
 def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[str, str] | None,
-                   out_dir: str | None) -> None:
+                   out_dir: str | None, force: bool) -> None:
     """Export a trained GPT to PyTorch (RUN --to torch DIR), or import one (--from torch FILE --out DIR)."""
     from gradschool.export import from_torch, to_torch
 
@@ -236,8 +247,10 @@ def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[st
         raise click.UsageError("--to torch DIR needs the run to export: gradschool export RUN --to torch DIR")
     if source is not None and (out_dir is None or run is not None):
         raise click.UsageError("--from torch FILE needs --out DIR (and no RUN)")
+    if force and to is None:
+        raise click.UsageError("--force applies only with --to torch DIR")
     try:
-        path = to_torch(run, to[1]) if to is not None else from_torch(source[1], out_dir)
+        path = to_torch(run, to[1], force=force) if to is not None else from_torch(source[1], out_dir)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"wrote {path}")

@@ -1,9 +1,8 @@
 """Loss curves of a training run, drawn from its metrics.jsonl (needs the matplotlib extra)."""
 
-import json
 from pathlib import Path
 
-from gradschool.train import METRICS
+from gradschool.runs import METRICS, read_metrics
 
 
 def require_matplotlib():
@@ -18,20 +17,6 @@ def require_matplotlib():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The records of a run's metrics.jsonl (a line cut short by a crash is skipped)."""
-    path = Path(run_dir) / METRICS
-    if not path.exists():
-        raise FileNotFoundError(f"no {METRICS} in {run_dir}; is it the --out folder of `gradschool train`?")
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
 
 
 def plot_losses(run_dir: str | Path, png: str | Path | None = None) -> Path:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gradschool.runs import load_model
 from gradschool.sampling import check_sampling_options
-from gradschool.train import load_model
 
 MAX_NEW_TOKENS = 100_000  # per sample: minutes of a GPT's time on a CPU
 MAX_NUM = 1_000  # samples at once (they are one batch)

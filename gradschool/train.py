@@ -4,6 +4,9 @@
     result = train(config)                  # writes out/last.ckpt, out/best.ckpt, out/metrics.jsonl
     result = train(config, resume=True)     # continues exactly where out/last.ckpt stopped
 
+The out folder is a run folder (gradschool/runs.py): a new training needs it new or empty, and only one
+training at a time writes to it.
+
 Each step: a random batch, the forward pass, cross-entropy, backward, gradient clipping, an AdamW step with
 the learning rate of the schedule (linear warmup, then cosine decay to min_lr). Every eval_interval steps the
 loss is measured on eval_iters batches of the train and val splits (the same fixed batches every time, or
@@ -12,16 +15,18 @@ saved to best.ckpt and the whole state (model, optimizer, step, random generator
 last.ckpt, so `resume` reproduces the losses of a run that was never stopped. The random numbers come from
 NumPy's generators, or (random_stream "nanogpt") from torch's generator reproduced in NumPy and drawn in
 nanoGPT's order, so that a seed replays nanoGPT's own run of that seed (without dropout: dropout masks always
-come from gradschool's own generator). Ctrl-C stops after the current step and saves; a loss that turns NaN
-or blows up stops the run with advice to lower the learning rate.
+come from gradschool's own generator). Ctrl-C (or SIGTERM, or SIGHUP) stops after the current step and saves;
+a loss that turns NaN or blows up stops the run with advice to lower the learning rate.
 """
 
+import contextlib
 import dataclasses
-import json
 import math
 import signal
 import threading
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ from tqdm import tqdm
 
 import gradschool.tensor.functional as F
 from gradschool import checkpoint
+from gradschool.checkpoint import CheckpointError
 from gradschool.data import CORPORA, CharTokenizer, DataError, load_text
 from gradschool.data.batches import get_batch, get_example_batch, line_examples
 from gradschool.data.corpus import MAX_DATA_MB, non_empty_lines
@@ -41,12 +47,20 @@ from gradschool.nn.registry import MODELS, build_model, config_fields
 from gradschool.nn.size import available_memory, count_params, training_memory
 from gradschool.optim import AdamW, clip_grad_norm_, cosine_lr
 from gradschool.presets import PRESETS
+from gradschool.runs import (
+    BEST,
+    LAST,
+    MetricsLog,
+    RunLock,
+    check_new_run_folder,
+    checkpoint_state,
+    data_record,
+    load_weights,
+    read_training_state,
+)
 from gradschool.tensor import Tensor, manual_seed, no_grad
 from gradschool.tensor.random import get_rng_state, set_rng_state
 from gradschool.tensor.torch_random import TorchGenerator
-
-LAST, BEST, METRICS = "last.ckpt", "best.ckpt", "metrics.jsonl"
-CHECKPOINT_KIND = "gradschool language model"
 
 MAX_LR = 10.0  # AdamW moves every weight by about the learning rate per step: above this it diverges at once
 RESUMABLE = {"max_iters", "eval_interval", "patience", "max_data_mb"}  # what --resume may change
@@ -181,6 +195,7 @@ class TrainResult:
     best_val_loss: float
     stopped: str  # "max_iters" | "early_stopping" | "interrupted"
     out_dir: Path
+    stop_signal: int | None = None  # what interrupted it: signal.SIGINT (Ctrl-C), SIGTERM or SIGHUP
 
 
 def make_config(model: str | None, data: str, preset: str | None = None, **flags: Any) -> TrainConfig:
@@ -352,72 +367,86 @@ def estimate_loss(model: Module, batches: dict[str, list[tuple[np.ndarray, np.nd
     return out
 
 
+# the signals that stop a training politely (it saves first), and how a message names them
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    STOP_SIGNALS[signal.SIGHUP] = "SIGHUP"
+
+
 class StopRequest:
-    """Turns the first Ctrl-C into a polite request to stop after the current step; a second one aborts."""
+    """Turns the first Ctrl-C, SIGTERM or SIGHUP into a request to stop after the current step; a second one
+    aborts."""
 
     def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
+        self.signal: int | None = None  # the signal received
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
 
     def __enter__(self) -> "StopRequest":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
-        tqdm.write("Ctrl-C: stopping after this step and saving a checkpoint (press again to abort)")
+        self.signal = signum
+        with contextlib.suppress(OSError):  # no terminal left to write to (SIGHUP): stop and save anyway
+            tqdm.write(f"{STOP_SIGNALS[signum]}: stopping after this step and saving a checkpoint "
+                       "(press Ctrl-C again to abort)")
 
 
-class MetricsLog:
-    """metrics.jsonl: one JSON object per training step and per evaluation."""
+def train(config: TrainConfig, resume: bool = False, progress: bool = True, allow_data_change: bool = False,
+          on_record: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Train config.model on config.data; with resume, continue from out_dir/last.ckpt exactly.
 
-    def __init__(self, path: Path, keep_before: int | None):
-        self.path = path
-        kept = []
-        if keep_before is not None and path.exists():  # resuming: drop what the resumed steps will redo
-            for line in path.read_text().splitlines():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a crash
-                if record.get("iter", math.inf) < keep_before:
-                    kept.append(line)
-        path.write_text("".join(line + "\n" for line in kept))
-        self.file = path.open("a")
-
-    def write(self, **record: Any) -> None:
-        self.file.write(json.dumps(record) + "\n")
-
-    def flush(self) -> None:
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
-    """Train config.model on config.data; with resume, continue from out_dir/last.ckpt exactly."""
+    Without resume, out_dir must be new or empty; with it, the data must be the run's (same size and SHA-256)
+    unless allow_data_change. on_record is called with every record written to metrics.jsonl.
+    """
     out_dir = Path(config.out_dir)
     data = LanguageData(config.data, config.data_format, config.block_size, config.max_data_mb)
-    if resume:
-        state = checkpoint.load(out_dir / LAST)
-        check_checkpoint_kind(state, out_dir / LAST)
-        data.tokenizer.check_matches(state["vocab"], what=f"the checkpoint {out_dir / LAST}")
-    elif (out_dir / LAST).exists():
-        raise FileExistsError(
-            f"{out_dir} already holds a training run ({LAST}); pass --resume to continue it, "
-            "or choose another --out folder"
+    data_seen = data_record(config.data)
+    check_fits(config, data)
+    with RunLock(out_dir):
+        if resume:
+            state = read_training_state(out_dir / LAST, TrainConfig)
+            data.tokenizer.check_matches(state["vocab"], what=f"the checkpoint {out_dir / LAST}")
+            check_same_data(state, data_seen, config.data, out_dir / LAST, allow_data_change)
+        else:
+            check_new_run_folder(out_dir)
+            state = None
+        return run_training(config, data, data_seen, state, progress, on_record)
+
+
+def check_same_data(state: dict[str, Any], data_seen: dict[str, Any], spec: str, path: Path,
+                    allow_data_change: bool) -> None:
+    """Refuse to resume on data that changed since the checkpoint, unless allowed (a warning if unknown)."""
+    saved = state.get("data")
+    if not saved:
+        warnings.warn(f"{path} was saved by an older gradschool that did not record its data; resuming "
+                      f"without checking that {spec} is the data the run started with", stacklevel=3)
+    elif saved != data_seen and not allow_data_change:
+        raise DataError(
+            f"the data {spec} changed since the run in {path.parent} started ({saved['size']} bytes then, "
+            f"{data_seen['size']} now, and another SHA-256): resuming on other data does not continue the "
+            "same run; use the data it was trained on, or pass --allow-data-change to go on with this data"
         )
 
+
+def run_training(config: TrainConfig, data: LanguageData, data_seen: dict[str, Any],
+                 state: dict[str, Any] | None, progress: bool,
+                 on_record: Callable[[dict[str, Any]], None] | None) -> TrainResult:
+    """The training loop of train(), in its locked out_dir; state: the checkpoint to resume from, if any."""
+    out_dir = Path(config.out_dir)
     manual_seed(config.seed)
-    check_fits(config, data)
     model = build_model(config.model, model_settings(config, data))
     if config.random_stream == "nanogpt":  # torch.manual_seed(seed): init, batches, evaluations, one stream
         batch_rng = eval_rng = TorchGenerator(config.seed)
@@ -428,41 +457,37 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     fixed_eval_batches = draw_eval_batches(data, config, eval_rng) if config.eval_batches == "fixed" else None
     optimizer = configure_optimizer(model, config)
     iter_num, best_val_loss, evals_since_best, first_loss = 0, math.inf, 0, None
-    if resume:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        batch_rng.bit_generator.state = state["rng"]["batches"]
-        if "eval" in state["rng"]:
-            eval_rng.bit_generator.state = state["rng"]["eval"]
-        set_rng_state(state["rng"]["tensor"])
+    if state is not None:
+        load_weights(model, state["model"], out_dir / LAST)
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+            batch_rng.bit_generator.state = state["rng"]["batches"]
+            if "eval" in state["rng"]:
+                eval_rng.bit_generator.state = state["rng"]["eval"]
+            set_rng_state(state["rng"]["tensor"])
+        except ValueError as e:  # checked in read_training_state, but not against this model and stream
+            raise CheckpointError(f"{out_dir / LAST} cannot be resumed: {e}") from None
         iter_num, best_val_loss = state["iter_num"], state["best_val_loss"]
         evals_since_best, first_loss = state["evals_since_best"], state["first_loss"]
 
-    if resume and "next_batch" in state:
+    if state is not None and "next_batch" in state:
         x, y = state["next_batch"]
     else:  # drawn ahead, as nanoGPT does: each step draws the batch of the next one
         x, y = data.batch("train", config.batch_size, batch_rng)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log = MetricsLog(out_dir / METRICS, keep_before=iter_num if resume else None)
+    log = MetricsLog(out_dir, keep_before=iter_num if state is not None else None, on_record=on_record)
 
     def save(name: str) -> None:
         log.flush()  # the log always reaches at least as far as the checkpoint
-        checkpoint.save(
-            out_dir / name,
-            {
-                "kind": CHECKPOINT_KIND,
-                "model_kind": config.model,
-                "model_config": asdict(model.config),
+        checkpoint.save(out_dir / name, checkpoint_state(
+            config.model, model, data.tokenizer, data.format, data.seq_len,
+            training={
                 "train_config": asdict(config),
-                "vocab": data.tokenizer.to_dict(),
-                "data_format": data.format,
-                "seq_len": data.seq_len,
+                "data": data_seen,
                 "iter_num": iter_num,
                 "best_val_loss": best_val_loss,
                 "evals_since_best": evals_since_best,
                 "first_loss": first_loss,
-                "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "next_batch": [x, y],
                 "rng": {
@@ -471,7 +496,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                     "tensor": get_rng_state(),
                 },
             },
-        )
+        ))
 
     bar = tqdm(
         total=config.max_iters, initial=iter_num, disable=not progress, dynamic_ncols=True, unit="step"
@@ -515,55 +540,23 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
                 check_loss(loss_value, iter_num, first_loss, lr)
                 log.write(iter=iter_num, loss=loss_value, lr=lr, ms=1000 * (time.perf_counter() - t0))
                 iter_num += 1
-                bar.update(1)
-                loss_text = f"{loss_value:.4f}"
-                bar.set_postfix_str(f"loss {loss_text}, val {val_text}", refresh=False)
-                if stop.requested:
+                if stop.requested:  # saved before touching the progress bar, whose terminal may be gone
                     save(LAST)
                     stopped = "interrupted"
                     break
+                bar.update(1)
+                loss_text = f"{loss_value:.4f}"
+                bar.set_postfix_str(f"loss {loss_text}, val {val_text}", refresh=False)
     finally:
         bar.close()
         log.close()
-    return TrainResult(iter_num, best_val_loss, stopped, out_dir)
-
-
-def check_checkpoint_kind(state: dict[str, Any], path: Path) -> None:
-    """Refuse a valid checkpoint file that does not hold a language model run."""
-    if state.get("kind") != CHECKPOINT_KIND or state.get("model_kind") not in MODELS:
-        raise checkpoint.CheckpointError(f"{path} is a gradschool checkpoint but not of a language model run")
-
-
-def find_checkpoint(run: str | Path) -> Path:
-    """A run folder's best checkpoint (else its last), or the checkpoint file itself."""
-    run = Path(run)
-    if run.is_dir():
-        for name in (BEST, LAST):
-            if (run / name).exists():
-                return run / name
-        raise checkpoint.CheckpointError(
-            f"{run} holds no checkpoint ({BEST} or {LAST}); train a model there "
-            "first with `gradschool train --out DIR`"
-        )
-    return run
-
-
-def load_model(run: str | Path) -> tuple[Module, CharTokenizer, dict[str, Any]]:
-    """(model in eval mode, tokenizer, checkpoint state) from a run folder or checkpoint file."""
-    path = find_checkpoint(run)
-    state = checkpoint.load(path)
-    check_checkpoint_kind(state, path)
-    model = build_model(state["model_kind"], state["model_config"])
-    model.load_state_dict(state["model"])
-    model.eval()
-    return model, CharTokenizer.from_dict(state["vocab"]), state
+    interrupted_by = stop.signal if stopped == "interrupted" else None
+    return TrainResult(iter_num, best_val_loss, stopped, out_dir, interrupted_by)
 
 
 def resume_config(out_dir: str | Path, **overrides: Any) -> TrainConfig:
     """The checked config of the run in out_dir; overrides (flags given) may change RESUMABLE ones only."""
-    path = Path(out_dir) / LAST
-    state = checkpoint.load(path)
-    check_checkpoint_kind(state, path)
+    state = read_training_state(Path(out_dir) / LAST, TrainConfig)
     saved = TrainConfig(**state["train_config"])
     defaults = config_fields(saved.model)
     changes = {}

@@ -246,8 +246,8 @@ def test_resume_after_a_stop_matches_the_uninterrupted_gpt_run(tmp_path):
 
 def test_cli_export_to_torch_and_back(tmp_path):
     from gradschool.cli import cli
+    from gradschool.runs import load_model
     from gradschool.sample import sample
-    from gradschool.train import load_model
 
     tiny_run(tmp_path / "run")
     runner = CliRunner()

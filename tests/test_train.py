@@ -19,9 +19,8 @@ from gradschool.cli import cli
 from gradschool.data import DataError
 from gradschool.diverge import TrainingDiverged, check_finite
 from gradschool.nn.registry import build_model
+from gradschool.runs import BEST, LAST, LOCK, METRICS, data_record
 from gradschool.train import (
-    LAST,
-    METRICS,
     LanguageData,
     TrainConfig,
     configure_optimizer,
@@ -331,14 +330,20 @@ def step_losses_safe(out_dir):
     return [line for line in lines if '"loss"' in line]
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues_exactly(text_file, tmp_path):
+STOP_SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]  # and the exit status
+
+
+@pytest.mark.parametrize("signum, status", STOP_SIGNALS)
+def test_a_stop_signal_saves_a_checkpoint_and_resume_continues_exactly(text_file, tmp_path, signum, status):
+    """Ctrl-C, SIGTERM (kill, a job scheduler) and SIGHUP (a closed terminal) stop after a step and save."""
     out = tmp_path / "run"
     proc = start_training(out, text_file, 3000, "--eval-interval", 1000)
     wait_for_steps(out, 30, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == status, stderr
     assert "Traceback" not in stderr
+    assert "stopping after this step and saving a checkpoint" in stdout
     assert "interrupted at step" in stdout and f"gradschool train --resume --out {out}" in stdout
     stopped_at = checkpoint.load(out / LAST)["iter_num"]
     assert 30 <= stopped_at < 3000
@@ -365,9 +370,122 @@ def test_kill_9_during_training_leaves_a_loadable_checkpoint(text_file, tmp_path
     proc.communicate()
     state = checkpoint.load(out / LAST)  # complete and checksummed
     assert state["iter_num"] >= 5
-    resumed = run_cli("train", "--resume", "--out", out, "--max-iters", state["iter_num"] + 2)
+    assert (out / LOCK).read_text().strip() == str(proc.pid)  # the killed training's lock file is left
+    with pytest.warns(UserWarning, match=f"the training with pid {proc.pid} ended without releasing"):
+        resumed = run_cli("train", "--resume", "--out", out, "--max-iters", state["iter_num"] + 2)
     assert resumed.exit_code == 0, resumed.output
     assert [i for i, _ in step_losses(out)] == list(range(state["iter_num"] + 2))
+    assert not (out / LOCK).exists()
+
+
+def test_a_second_training_into_a_busy_folder_is_refused_naming_the_first(text_file, tmp_path):
+    out = tmp_path / "run"
+    first = start_training(out, text_file, 100_000, "--eval-interval", 1000)
+    try:
+        wait_for_steps(out, 3, first)
+        for extra in (["--resume"], []):
+            second = start_training(out, text_file, 20, *extra)
+            _, stderr = second.communicate(timeout=60)
+            assert second.returncode == 1, stderr
+            assert f"{out} is in use by another training (pid {first.pid})" in stderr
+            assert "Traceback" not in stderr
+        assert first.poll() is None  # the first goes on, undisturbed
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+        assert first.returncode == 130
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert not (out / LOCK).exists()
+    stopped_at = checkpoint.load(out / LAST)["iter_num"]
+    assert len(step_losses(out)) == stopped_at
+
+
+def test_a_folder_holding_other_files_is_refused_and_left_as_it_was(text_file, tmp_path):
+    for name in (METRICS, BEST, "notes.txt"):
+        out = tmp_path / name.replace(".", "-")
+        out.mkdir()
+        (out / name).write_bytes(b"precious")
+        with pytest.raises(FileExistsError, match=f"{out} is not empty \\(it holds {name}\\)"):
+            train(tiny_config(text_file, out, max_iters=2), progress=False)
+        assert sorted(p.name for p in out.iterdir()) == [name]
+        assert (out / name).read_bytes() == b"precious"
+    out = tmp_path / "empty"
+    out.mkdir()
+    train(tiny_config(text_file, out, max_iters=2), progress=False)  # an empty folder is a new one
+    assert sorted(p.name for p in out.iterdir()) == [BEST, LAST, METRICS]  # and the lock is gone
+
+
+def test_cli_refuses_to_train_over_an_imported_model(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    (imported / BEST).write_bytes((tmp_path / "run" / BEST).read_bytes())
+    result = run_cli("train", "--model", "mlp", "--data", text_file, "--max-iters", 2, "--out", imported)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"{imported} is not empty (it holds {BEST})" in result.output
+    assert (imported / BEST).read_bytes() == (tmp_path / "run" / BEST).read_bytes()
+
+
+def test_resume_refuses_data_that_changed_but_kept_its_characters(text_file, tmp_path):
+    out = tmp_path / "run"
+    train(tiny_config(text_file, out, max_iters=2), progress=False)
+    text_file.write_text("".join(reversed(TEXT.splitlines(keepends=True))))  # the same characters
+    changed = rf"the data {text_file} changed since the run in {out} started \(.* bytes then, .* now, and "
+    with pytest.raises(DataError, match=changed + r"another SHA-256\).*--allow-data-change"):
+        train(resume_config(out, max_iters=4), resume=True, progress=False)
+    result = run_cli("train", "--resume", "--out", out, "--max-iters", 4)
+    assert result.exit_code == 1 and "changed since the run" in result.output
+    assert checkpoint.load(out / LAST)["iter_num"] == 2  # untouched
+    result = run_cli("train", "--resume", "--out", out, "--max-iters", 4, "--allow-data-change")
+    assert result.exit_code == 0, result.output
+    state = checkpoint.load(out / LAST)
+    assert state["iter_num"] == 4 and state["data"] == data_record(str(text_file))
+    result = run_cli("train", "--data", text_file, "--allow-data-change", "--out", tmp_path / "b")
+    assert result.exit_code == 1 and "--allow-data-change applies only with --resume" in result.output
+
+
+def test_resume_of_a_checkpoint_without_a_data_record_warns(text_file, tmp_path):
+    out = tmp_path / "run"
+    train(tiny_config(text_file, out, max_iters=2), progress=False)
+    state = checkpoint.load(out / LAST)
+    del state["data"]  # as gradschool wrote it before recording the data
+    checkpoint.save(out / LAST, state)
+    with pytest.warns(UserWarning, match="did not record its data"):
+        result = train(resume_config(out, max_iters=4), resume=True, progress=False)
+    assert result.iter_num == 4
+
+
+MALFORMED_METRICS = ["[1]", '"x"', "NaN", "null", '{"iter": "3", "loss": 1.0}', '{"iter": NaN, "loss": 1.0}',
+                     '{"loss": 1.0}', '{"iter": true}', '{"iter": 2, "loss": "low"}', "{not json",
+                     '{"iter": 1, "lo']
+
+
+def test_resume_skips_malformed_metrics_lines(text_file, tmp_path):
+    train(tiny_config(text_file, tmp_path / "whole"), progress=False)
+    part = tmp_path / "part"
+    train(tiny_config(text_file, part, max_iters=5), progress=False)
+    lines = (part / METRICS).read_text().splitlines()
+    lines = [MALFORMED_METRICS[0], *lines[:3], *MALFORMED_METRICS[1:], *lines[3:]]
+    (part / METRICS).write_text("\n".join(lines))
+    train(resume_config(part, max_iters=12), resume=True, progress=False)
+    assert records(part) == [r for r in records(part) if isinstance(r, dict) and isinstance(r["iter"], int)]
+    assert step_losses(part) == step_losses(tmp_path / "whole")
+    assert eval_losses(part) == eval_losses(tmp_path / "whole")
+
+
+def test_on_record_is_given_every_record_written(text_file, tmp_path):
+    out = tmp_path / "run"
+    seen = []
+    train(tiny_config(text_file, out, max_iters=5), progress=False, on_record=seen.append)
+    assert seen == records(out)
+    assert [r["iter"] for r in seen if "loss" in r] == [0, 1, 2, 3, 4]
+    assert [r["iter"] for r in seen if "val_loss" in r] == [0, 4, 5]
+    resumed = []
+    train(resume_config(out, max_iters=8), resume=True, progress=False, on_record=resumed.append)
+    assert records(out) == [r for r in seen if r["iter"] < 5] + resumed  # the evaluation at 5 is redone
+    assert [r["iter"] for r in resumed if "loss" in r] == [5, 6, 7]
 
 
 def test_the_config_is_checked_however_it_is_made(text_file, tmp_path):

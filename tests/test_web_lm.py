@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from gradschool.runs import load_model
 from gradschool.tensor import tensor
-from gradschool.train import load_model, make_config, train
+from gradschool.train import make_config, train
 from gradschool.web.app import create_app
 from gradschool.web.lm import Runs, TinyTraining
 

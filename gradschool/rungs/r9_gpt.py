@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from gradschool.train import load_model, make_config, train
+from gradschool.runs import load_model
+from gradschool.train import make_config, train
 
 MAX_ITERS = 1500  # about two minutes on a laptop CPU; `gradschool train --model gpt` runs the full 2000
 

@@ -5,7 +5,6 @@ Checkpoints load only from the runs folder, by the name of their run folder; a r
 
 import asyncio
 import contextlib
-import json
 import math
 import re
 import threading
@@ -21,9 +20,10 @@ from gradschool import checkpoint
 from gradschool.data import CharTokenizer, DataError
 from gradschool.nn import Module
 from gradschool.nn.gpt import GPT
+from gradschool.runs import BEST, LAST, load_model, read_metrics
 from gradschool.sampling import check_sampling_options
 from gradschool.tensor import no_grad
-from gradschool.train import BEST, LAST, METRICS, load_model, make_config, resume_config, train
+from gradschool.train import make_config, resume_config, train
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Loaded models are cached and shared by every request, and a training job rewrites the checkpoints that the
@@ -185,7 +185,7 @@ class TinyTraining:
             config = resume_config(self.out_dir, max_iters=min(self.done + self.CHUNK, self.steps))
             result = train(config, resume=True, progress=False)
         start, self.done = self.done, result.iter_num
-        records = [json.loads(line) for line in (self.out_dir / METRICS).read_text().splitlines() if line]
+        records = read_metrics(self.out_dir)
         return [r for r in records if ("loss" in r and start <= r["iter"] < self.done)
                 or ("val_loss" in r and (start < r["iter"] <= self.done or r["iter"] == start == 0))]
 
