@@ -302,3 +302,20 @@ def test_the_scalar_package_imports_no_numpy():
             "gradschool.scalar.gradcheck, gradschool.data.toy; "
             "assert 'numpy' not in sys.modules, 'numpy was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 1e-170), (1e200, 1e200), (-3.0, 7e-160), (1e-170, 1e-170), (2.0, -5.0)])
+def test_division_by_tiny_or_huge_numbers_matches_torch_and_central_differences(a, b):
+    x, y = Value(a), Value(b)
+    out = x / y
+    out.backward()
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    (ta / tb).backward()
+    assert out.data == (ta / tb).item()
+    assert (x.grad, y.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-12)
+    for i, (grad, at) in enumerate(((x.grad, a), (y.grad, b))):
+        if math.isfinite(grad):  # float64 central differences with a step relative to the input
+            h = 1e-6 * abs(at)
+            up, down = [a, b], [a, b]
+            up[i], down[i] = at + h, at - h
+            assert grad == pytest.approx((up[0] / up[1] - down[0] / down[1]) / (2 * h), rel=1e-6)

@@ -66,8 +66,9 @@ class Value:
         a, b = self.data, other.data
         if b == 0:
             raise ZeroDivisionError(f"division by zero: {a!r} / {b!r}")
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        return Value(a / b, (self, other), "/", (1.0 / b, -a / (b * b)))
+        out = a / b
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, written -(a/b)/b so that b^2 cannot underflow to 0 (b = 1e-170)
+        return Value(out, (self, other), "/", (1.0 / b, -out / b))
 
     def __neg__(self) -> "Value":
         # d(-a)/da = -1
