@@ -114,9 +114,10 @@ def embedding(idx, weight: Tensor) -> Tensor:
     n = weight.shape[0]
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < -n or ids.max() >= n):
-        raise IndexError(f"embedding: index {ids.max() if ids.max() >= n else ids.min()} is out of range for "
-                         f"a table of {n} rows (valid: 0..{n - 1})")
+    if ids.size and (ids.min() < 0 or ids.max() >= n):  # no negative ids: -1 would quietly be the last row
+        bad = ids.min() if ids.min() < 0 else ids.max()
+        raise IndexError(f"embedding: id {bad} is out of range for a vocabulary of size {n} "
+                         f"(valid ids: 0..{n - 1})")
 
     def backward(g):  # each looked-up row gets its gradient added back; repeated ids add up
         if weight.grad is None:

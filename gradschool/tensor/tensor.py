@@ -113,6 +113,14 @@ def _accumulate_at(t: Tensor, index, g: np.ndarray, basic: bool) -> None:
         np.add.at(t.grad, index, g)
 
 
+def _refuse_non_numbers(data, what: str) -> None:
+    """Raise TypeError for None, alone or in a list: NumPy would quietly turn it into NaN."""
+    if data is None or (isinstance(data, (list, tuple)) and any(
+            x is None for x in np.asarray(data, dtype=object).flat)):
+        shown = repr(data) if len(repr(data)) < 60 else repr(data)[:57] + "..."
+        raise TypeError(f"{what}, got {type(data).__name__} {shown} (None has no value; give a number)")
+
+
 def _freed(g: np.ndarray) -> None:
     raise RuntimeError(
         "backward() through this graph a second time: its buffers were freed by the first backward(). "
@@ -152,6 +160,8 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        elif not isinstance(data, (np.ndarray, np.generic)):
+            _refuse_non_numbers(data, "a Tensor holds numbers")
         if dtype is not None:
             data = np.asarray(data, dtype=dtype)
         elif isinstance(data, (np.ndarray, np.generic)):
@@ -192,6 +202,8 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         arr = np.asarray(other)
+        if arr.dtype.kind == "O":
+            _refuse_non_numbers(other, "a Tensor combines with numbers, arrays and Tensors")
         if self.data.dtype.kind == "f" and (not isinstance(other, np.ndarray) or arr.dtype.kind in "biu"):
             arr = arr.astype(self.data.dtype)
         return Tensor(arr)
