@@ -237,7 +237,7 @@ def test_embedding_refuses_ids_outside_the_vocabulary_naming_both(bad):
     from gradschool.nn import Embedding
 
     emb = Embedding(5, 2)
-    with pytest.raises(IndexError, match=rf"id {bad} is out of range for a vocabulary of size 5 \(valid ids: 0"):
+    with pytest.raises(IndexError, match=rf"id {bad} is out of range for a vocabulary of size 5 \(valid ids"):
         emb(np.array([[0, bad, 1]]))
     with pytest.raises(IndexError, match=rf"id {bad} is out of range for a vocabulary of size 5"):
         F.embedding(np.array([bad]), emb.weight)
