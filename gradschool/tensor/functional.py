@@ -2,77 +2,21 @@
 
 Most are fused: one function computes the forward pass and a hand-derived backward pass, instead of a
 chain of small Tensor ops. That means fewer temporary arrays and fewer graph nodes, which is where a NumPy
-engine gets its speed. Matrix products go through np.matmul (BLAS) on 2-D arrays wherever possible.
+engine gets its speed. Matrix products go through np.matmul (BLAS) on 2-D arrays wherever possible; the
+NumPy tricks behind the speed (threads, BLAS row sums, ...) are in kernels.py, with their measurements.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
+from gradschool.tensor import kernels
+from gradschool.tensor.kernels import col_sum, exp_shifted, index_add, row_dot, row_sum
 from gradschool.tensor.parallel import parallel_for
 from gradschool.tensor.random import generator
-from gradschool.tensor.tensor import Tensor, _accumulate, index_add, unbroadcast
-
-
-@functools.cache
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(n, dtype=dtype)
-    ones.flags.writeable = False
-    return ones
-
-
-def _row_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over the last axis, keeping it, as a matrix-vector product: BLAS does it several times faster."""
-    return np.matmul(a, _ones(a.shape[-1], a.dtype))[..., None]
-
-
-def _col_sum(a: np.ndarray) -> np.ndarray:
-    """Sum of the rows of a 2-D array (e.g. a bias gradient), as a vector-matrix product."""
-    return np.matmul(_ones(a.shape[0], a.dtype), a)
-
-
-def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """sum(a * b) over the last axis, keeping it, without building a * b.
-
-    For long rows a batch of (1, n) @ (n, 1) products is faster than einsum (19 vs 29 us for 768 rows of
-    128 floats); for short rows einsum is.
-    """
-    if a.shape[-1] >= 128:
-        return np.matmul(a[..., None, :], b[..., :, None])[..., 0]
-    return np.einsum("...i,...i->...", a, b)[..., None]
-
-
-EXP_COST = 8  # np.exp's time per float32, in plain elementwise passes (1.7 vs 0.2 ns on this CPU)
-
-
-def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray | None = None):
-    """exp(s - shift) and the shift, for softmax-like functions (which do not change when s is shifted).
-
-    The shift must make the largest value of each row at most 0 (no overflow) and leave each row at least
-    one value that does not underflow. The row maximum does both, but a maximum along a short axis is a
-    slow reduction in NumPy; when all values lie within 60 of each other one global maximum does both too.
-    `keep` (a boolean mask, e.g. causal) zeroes the positions it leaves out.
-    """
-    if s.size == 0:
-        return np.exp(s), 0.0
-    hi = s.max()
-    if hi - s.min() < 60:
-        shift = hi
-    else:
-        if keep is not None:
-            s = np.where(keep, s, -np.inf)
-        shift = s.max(axis=-1, keepdims=True)
-    e = np.subtract(s, shift, out=out)
-    if e.ndim and len(e) > 1:  # split by rows; exp's cost makes it pay at a smaller size than a plain pass
-        parallel_for(lambda lo, hi: np.exp(e[lo:hi], out=e[lo:hi]), len(e), EXP_COST * e.size)
-    else:
-        np.exp(e, out=e)
-    if keep is not None:
-        e *= keep
-    return e, shift
+from gradschool.tensor.tensor import Tensor, accumulate_grad, unbroadcast
 
 
 def _need_tensors(fn: str, **args) -> None:
@@ -100,12 +44,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g):  # y = x W^T + b: dx = g W, dW = g^T x, db = sum of g over rows
         g2 = g.reshape(-1, n_out)
         if x.requires_grad:
-            _accumulate(x, np.matmul(g2, W).reshape(x.shape))
+            accumulate_grad(x, np.matmul(g2, W).reshape(x.shape))
         if weight.requires_grad:
-            _accumulate(weight, np.matmul(g2.T, x2))
+            accumulate_grad(weight, np.matmul(g2.T, x2))
         if bias is not None and bias.requires_grad:
-            _accumulate(bias, _col_sum(g2))
-    return Tensor._make(y.reshape(*x.shape[:-1], n_out), parents, backward, "linear")
+            accumulate_grad(bias, col_sum(g2))
+    return Tensor.from_op(y.reshape(*x.shape[:-1], n_out), parents, backward, "linear")
 
 
 def embedding(idx, weight: Tensor) -> Tensor:
@@ -124,7 +68,7 @@ def embedding(idx, weight: Tensor) -> Tensor:
             weight.grad = np.zeros(weight.shape, dtype=weight.dtype)
         if ids.size:
             index_add(weight.grad, ids.reshape(-1), g.reshape(ids.size, -1))
-    return Tensor._make(np.take(weight.data, ids, axis=0), (weight,), backward, "embedding")
+    return Tensor.from_op(np.take(weight.data, ids, axis=0), (weight,), backward, "embedding")
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -138,8 +82,8 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
 
     def forward(lo, hi):
         xh, r = xhat[lo:hi], rstd[lo:hi]
-        np.subtract(X[lo:hi], _row_sum(X[lo:hi]) / C, out=xh)
-        np.divide(_row_dot(xh, xh), C, out=r)
+        np.subtract(X[lo:hi], row_sum(X[lo:hi]) / C, out=xh)
+        np.divide(row_dot(xh, xh), C, out=r)
         r += eps
         np.sqrt(r, out=r)
         np.reciprocal(r, out=r)  # 1 / sqrt(var + eps)
@@ -156,9 +100,9 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
     def backward(g):  # dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = g * weight
         g2 = g.reshape(-1, C)
         if weight is not None and weight.requires_grad:
-            _accumulate(weight, np.einsum("ni,ni->i", g2, xhat))
+            accumulate_grad(weight, np.einsum("ni,ni->i", g2, xhat))
         if bias is not None and bias.requires_grad:
-            _accumulate(bias, _col_sum(g2))
+            accumulate_grad(bias, col_sum(g2))
         if not x.requires_grad:
             return
         dx = np.empty(X.shape, dtype)
@@ -166,19 +110,62 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
         def rows(lo, hi):
             gi, xh, d = g2[lo:hi], xhat[lo:hi], dx[lo:hi]
             dxhat = gi * weight.data if weight is not None else gi
-            np.multiply(xh, _row_dot(dxhat, xh) / C, out=d)
-            d += _row_sum(dxhat) / C
+            np.multiply(xh, row_dot(dxhat, xh) / C, out=d)
+            d += row_sum(dxhat) / C
             np.subtract(dxhat, d, out=d)
             d *= rstd[lo:hi]
         parallel_for(rows, len(X), X.size)
-        _accumulate(x, dx.reshape(x.shape))
-    return Tensor._make(y.reshape(x.shape), parents, backward, "layer_norm")
+        accumulate_grad(x, dx.reshape(x.shape))
+    return Tensor.from_op(y.reshape(x.shape), parents, backward, "layer_norm")
 
 
 def gelu(x: Tensor) -> Tensor:
-    """GELU, tanh approximation (GPT-2)."""
+    """GELU with the tanh approximation of GPT-2: x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+
+    Computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function with one exp instead of a tanh
+    (cheaper), in a few in-place passes per block of elements, the blocks spread over the cores. The
+    1 + exp(-2u) of each element is kept for backward, or computed again there for a big input.
+    """
     _need_tensors("gelu", x=x)
-    return x.gelu()
+    flat = x.data.reshape(-1)  # 1-D, so the in-place steps below also work for a 0-d Tensor
+    c, k = math.sqrt(2 / math.pi), 0.044715  # Python floats: they take the array's dtype
+    keep = flat.size <= kernels.RECOMPUTE_ABOVE
+    e, y = np.empty_like(flat) if keep else None, np.empty_like(flat)
+
+    def one_plus_exp(xs, es):  # es = 1 + exp(-2u) = 1 / sigmoid(2u)
+        np.multiply(xs, xs, out=es)
+        es *= -2 * c * k
+        es -= 2 * c
+        es *= xs  # -2u
+        np.exp(es, out=es)
+        es += 1
+        return es
+
+    def forward(lo, hi):
+        es = one_plus_exp(flat[lo:hi], e[lo:hi] if keep else y[lo:hi])
+        np.divide(flat[lo:hi], es, out=y[lo:hi])
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for x < -44 gives y = x / inf = 0, as it should
+        parallel_for(forward, flat.size, flat.size)
+
+    def backward(g):  # dy/dx = s (1 + x du2 (1 - s)), s = sigmoid(2u) = 1/e, du2 = 2c (1 + 3k x^2)
+        gf, d = g.reshape(-1), np.empty_like(flat)
+
+        def rows(lo, hi):
+            xs, ds = flat[lo:hi], d[lo:hi]
+            es = e[lo:hi] if keep else one_plus_exp(xs, np.empty_like(xs))
+            s = np.reciprocal(es, out=None if keep else es)  # sigmoid(2u); the kept e stays as it is
+            np.multiply(xs, xs, out=ds)
+            ds *= 6 * c * k
+            ds += 2 * c
+            ds *= xs
+            ds *= 1 - s
+            ds += 1
+            ds *= s
+            ds *= gf[lo:hi]
+        with np.errstate(over="ignore"):
+            parallel_for(rows, flat.size, flat.size)
+        accumulate_grad(x, d.reshape(x.shape))
+    return Tensor.from_op(y.reshape(x.shape), (x,), backward, "gelu")
 
 
 def relu(x: Tensor) -> Tensor:
@@ -199,23 +186,23 @@ def sigmoid(x: Tensor) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along axis, with a shift so that it never overflows."""
     _need_tensors("softmax", x=x)
-    p, _ = _exp_shifted(np.moveaxis(x.data, axis, -1))
-    p /= _row_sum(p)
+    p, _ = exp_shifted(np.moveaxis(x.data, axis, -1))
+    p /= row_sum(p)
 
     def backward(g):  # dx = p * (g - sum(g * p))
         gl = np.moveaxis(g, axis, -1)
-        dx = gl - _row_dot(gl, p)
+        dx = gl - row_dot(gl, p)
         dx *= p
-        _accumulate(x, np.moveaxis(dx, -1, axis))
-    return Tensor._make(np.moveaxis(p, -1, axis), (x,), backward, "softmax")
+        accumulate_grad(x, np.moveaxis(dx, -1, axis))
+    return Tensor.from_op(np.moveaxis(p, -1, axis), (x,), backward, "softmax")
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - log(sum(exp(x))) along axis, stable for any magnitude."""
     _need_tensors("log_softmax", x=x)
     X = np.moveaxis(x.data, axis, -1)
-    p, shift = _exp_shifted(X)
-    sums = _row_sum(p)
+    p, shift = exp_shifted(X)
+    sums = row_sum(p)
     p /= sums  # softmax, kept for backward
     np.log(sums, out=sums)
     sums += shift
@@ -223,10 +210,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
     def backward(g):  # dx = g - softmax(x) * sum(g)
         gl = np.moveaxis(g, axis, -1)
-        dx = p * -_row_sum(gl)
+        dx = p * -row_sum(gl)
         dx += gl
-        _accumulate(x, np.moveaxis(dx, -1, axis))
-    return Tensor._make(np.moveaxis(out, -1, axis), (x,), backward, "log_softmax")
+        accumulate_grad(x, np.moveaxis(dx, -1, axis))
+    return Tensor.from_op(np.moveaxis(out, -1, axis), (x,), backward, "log_softmax")
 
 
 def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
@@ -259,8 +246,8 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
     rows = np.arange(N)
     tt = np.where(valid, t, 0)
     X = logits.data
-    p, shift = _exp_shifted(X)
-    sums = _row_sum(p)
+    p, shift = exp_shifted(X)
+    sums = row_sum(p)
     p /= sums  # the softmax probabilities, kept for backward
     losses = np.log(sums[:, 0])  # -log p[target] = log(sum(exp(x - shift))) + shift - x[target]
     losses += shift if np.ndim(shift) == 0 else shift[:, 0]
@@ -273,8 +260,8 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
         dx[rows, tt] -= scale
         if n != N:
             dx[~valid] = 0
-        _accumulate(logits, dx)
-    return Tensor._make(np.asarray(loss, dtype=X.dtype), (logits,), backward, "cross_entropy")
+        accumulate_grad(logits, dx)
+    return Tensor.from_op(np.asarray(loss, dtype=X.dtype), (logits,), backward, "cross_entropy")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -289,8 +276,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         mask *= 1 / (1 - p)
 
     def backward(g):  # dropped elements get no gradient, kept ones are scaled like the forward
-        _accumulate(x, g * mask)
-    return Tensor._make(x.data * mask, (x,), backward, "dropout")
+        accumulate_grad(x, g * mask)
+    return Tensor.from_op(x.data * mask, (x,), backward, "dropout")
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: bool = False) -> Tensor:
@@ -320,8 +307,8 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
     def forward(lo, hi):
         qs = Qb[lo:hi] * scale  # cheaper than scaling the (L, S) scores
         np.matmul(qs, Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
-        _exp_shifted(P[lo:hi], keep, out=P[lo:hi])
-        P[lo:hi] /= _row_sum(P[lo:hi])
+        exp_shifted(P[lo:hi], keep, out=P[lo:hi])
+        P[lo:hi] /= row_sum(P[lo:hi])
         np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
     parallel_for(forward, lead[0], P.size)
 
@@ -337,7 +324,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
             if dQ is None and dK is None:
                 return
             dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dP = dO V^T
-            dS -= _row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
+            dS -= row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
             dS *= Pi
             for d, a, other in ((dQ, dS, Kb), (dK, dS.swapaxes(-1, -2), Qb)):
                 if d is not None:  # dQ = dS K * scale, dK = dS^T Q * scale
@@ -346,5 +333,5 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
         parallel_for(rows, lead[0], P.size)
         for t, d, shape in ((q, dQ, Q.shape), (k, dK, K.shape), (v, dV, V.shape)):
             if d is not None:
-                _accumulate(t, unbroadcast(d, shape))
-    return Tensor._make(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")
+                accumulate_grad(t, unbroadcast(d, shape))
+    return Tensor.from_op(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")
