@@ -14,7 +14,8 @@ from pathlib import Path
 
 from gradschool import checkpoint
 from gradschool.data import CharTokenizer
-from gradschool.nn.gpt import GPT, GPTConfig
+from gradschool.nanogpt import load_torch, save_torch
+from gradschool.nn.gpt import GPTConfig
 from gradschool.train import BEST, CHECKPOINT_KIND, load_model
 
 STATE_DICT, CONFIG = "model.pt", "config.json"
@@ -36,7 +37,7 @@ def to_torch(run: str | Path, out_dir: str | Path) -> Path:
                          f"{state['model_kind']} model")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_torch(out / STATE_DICT)
+    save_torch(model, out / STATE_DICT)
     meta = {"model_config": asdict(model.config), "vocab": tokenizer.to_dict(),
             "data_format": state["data_format"], "seq_len": state["seq_len"]}
     (out / CONFIG).write_text(json.dumps(meta, indent=2))
@@ -55,7 +56,7 @@ def from_torch(file: str | Path, out_dir: str | Path) -> Path:
         raise ValueError(f"{meta_path} is missing: importing {file.name} needs the config.json that "
                          "`gradschool export --to torch` writes beside it (the model's sizes and vocabulary)")
     meta = json.loads(meta_path.read_text())
-    model = GPT.from_torch(file, GPTConfig(**meta["model_config"]))
+    model = load_torch(file, GPTConfig(**meta["model_config"]))
     tokenizer = CharTokenizer.from_dict(meta["vocab"])
     if tokenizer.vocab_size != model.config.vocab_size:
         raise ValueError(f"{meta_path}: the vocabulary has {tokenizer.vocab_size} characters but the model "

@@ -36,6 +36,7 @@ from gradschool.data import CORPORA, CharTokenizer, DataError, load_lines, load_
 from gradschool.data.batches import get_batch, get_example_batch, line_examples
 from gradschool.data.splits import split_lines, split_text
 from gradschool.diverge import check_finite, check_loss
+from gradschool.nanogpt import init_like_nanogpt
 from gradschool.nn import Module
 from gradschool.optim import AdamW, clip_grad_norm_, cosine_lr
 from gradschool.tensor import Tensor, manual_seed, no_grad
@@ -321,7 +322,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     )
     if config.random_stream == "nanogpt":  # torch.manual_seed(seed): init, batches, evaluations, one stream
         batch_rng = eval_rng = TorchGenerator(config.seed)
-        model.init_like_nanogpt(batch_rng)
+        init_like_nanogpt(model, batch_rng)
     else:
         batch_rng = np.random.default_rng(config.seed)
         eval_rng = np.random.default_rng(config.seed + 1)  # its own: evaluating never moves batch_rng

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from torch_gpt import Block as TorchBlock
 from torch_gpt import TorchGPT
 
+from gradschool.nanogpt import load_torch, load_torch_state_dict, save_torch, to_torch_state_dict
 from gradschool.nn.gpt import GPT, Block, GPTConfig, KVCache
 from gradschool.sampling import sample_next
 from gradschool.tensor import Tensor, manual_seed
@@ -30,7 +31,7 @@ def torch_copy(model: GPT) -> TorchGPT:
     ref = TorchGPT(model.config)
     if model.transformer.wte.weight.dtype == np.float64:
         ref = ref.double()
-    ref.load_state_dict(model.to_torch_state_dict())
+    ref.load_state_dict(to_torch_state_dict(model))
     return ref
 
 
@@ -42,7 +43,7 @@ def batch(config: GPTConfig, B: int = 3, T: int | None = None, seed: int = 1):
 
 def test_state_dict_has_nanogpt_names_and_shapes():
     model = make_gpt()
-    ours = {name: tuple(t.shape) for name, t in model.to_torch_state_dict().items()}
+    ours = {name: tuple(t.shape) for name, t in to_torch_state_dict(model).items()}
     want = {name: tuple(t.shape) for name, t in TorchGPT(CONFIG).state_dict().items()}
     assert ours == want
     assert "transformer.h.0.attn.c_attn.weight" in ours and ours["lm_head.weight"] == (13, 16)
@@ -124,7 +125,7 @@ def test_forward_without_targets_and_too_long_input():
 def test_exported_torch_file_gives_the_same_logits_float32(tmp_path):
     model = make_gpt(GPTConfig(block_size=32, vocab_size=65, n_layer=2, n_head=4, n_embd=32), seed=5)
     path = tmp_path / "model.pt"
-    model.save_torch(path)
+    save_torch(model, path)
     ref = TorchGPT(model.config)
     ref.load_state_dict(torch.load(path, weights_only=True))
     x, _ = batch(model.config, B=2)
@@ -132,20 +133,20 @@ def test_exported_torch_file_gives_the_same_logits_float32(tmp_path):
     want = ref(torch.tensor(x)).detach().numpy()
     assert ours.dtype == want.dtype == np.float32
     assert np.abs(ours - want).max() <= 1e-5
-    back = GPT.from_torch(path, model.config)  # and the way back
+    back = load_torch(path, model.config)  # and the way back
     np.testing.assert_array_equal(back(x).data, ours)
 
 
 def test_import_refuses_untied_head_and_wrong_names(tmp_path):
     model = make_gpt()
-    sd = model.to_torch_state_dict()
+    sd = to_torch_state_dict(model)
     sd["lm_head.weight"] = sd["lm_head.weight"].clone() + 1
     with pytest.raises(ValueError, match="tied"):
-        make_gpt().load_torch_state_dict(sd)
-    sd = model.to_torch_state_dict()
+        load_torch_state_dict(make_gpt(), sd)
+    sd = to_torch_state_dict(model)
     sd["transformer.h.9.mlp.c_fc.weight"] = sd.pop("transformer.h.1.mlp.c_fc.weight")
     with pytest.raises(ValueError, match=r"missing keys.*h\.1\.mlp\.c_fc\.weight"):
-        make_gpt().load_torch_state_dict(sd)
+        load_torch_state_dict(make_gpt(), sd)
 
 
 def test_kv_cache_logits_equal_full_forward_logits():

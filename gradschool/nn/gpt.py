@@ -7,14 +7,12 @@
     ├── transformer.ln_f  final layer norm
     └── lm_head           logits over the vocabulary
 
-The parameter names and shapes are nanoGPT's, so `to_torch_state_dict()` / `load_torch_state_dict()` move
-weights between this model and nanoGPT (or any PyTorch code written like it).
+The parameter names and shapes are nanoGPT's, so weights move between this model and nanoGPT (or any PyTorch
+code written like it): see gradschool/nanogpt.py, which also replays nanoGPT's random init.
 """
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -23,7 +21,6 @@ from gradschool.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleL
 from gradschool.sampling import check_sampling_options, sample_next
 from gradschool.tensor import Tensor, no_grad
 from gradschool.tensor.random import generator
-from gradschool.tensor.torch_random import TorchGenerator
 
 
 @dataclass
@@ -161,34 +158,6 @@ class GPT(Module):
                 continue
             p.data[...] = rng.normal(0.0, std, size=p.shape)
 
-    def init_like_nanogpt(self, rng: TorchGenerator) -> None:
-        """The weights nanoGPT's GPT(config) gets after torch.manual_seed(s), from rng = TorchGenerator(s).
-
-        torch gives each module a default init as nanoGPT builds it (embeddings normal(0, 1), Linears
-        uniform): those draws are spent, then overwritten. nanoGPT's _init_weights then draws every Linear
-        and Embedding weight normal(0, 0.02) in module order (the tied lm_head last, so its draw is the one
-        kept), and finally the residual projections again with the smaller std. Here: the same draws, in
-        the same order.
-        """
-        blocks = list(self.transformer.h)
-        linears = [m for b in blocks for m in (b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj)]
-        embeddings = [self.transformer.wte, self.transformer.wpe]
-        for emb in embeddings:  # torch's defaults, in the order nanoGPT builds the modules
-            rng.normal(0.0, 1.0, emb.weight.shape)
-        for lin in [*linears, self.lm_head]:
-            for p in (lin.weight, lin.bias):
-                if p is not None:
-                    rng.uniform(0.0, 1.0, p.shape)  # kaiming-uniform: one draw per number, whatever the bound
-        for module in [*embeddings, *linears, self.lm_head]:  # nanoGPT's _init_weights
-            module.weight.data[...] = rng.normal(0.0, 0.02, module.weight.shape)
-        residual_std = 0.02 / math.sqrt(2 * self.config.n_layer)
-        for b in blocks:
-            for proj in (b.attn.c_proj, b.mlp.c_proj):
-                proj.weight.data[...] = rng.normal(0.0, residual_std, proj.weight.shape)
-        for name, p in self.named_parameters():
-            if p.ndim == 1:  # LayerNorm weights 1, every bias 0
-                p.data[...] = 1.0 if name.endswith("weight") else 0.0
-
     def get_num_params(self, non_embedding: bool = True) -> int:
         """Number of parameters; by default without the position embeddings (the token embedding counts, as
         it is also the output layer)."""
@@ -270,39 +239,3 @@ class GPT(Module):
                 next_id = sample_next(logits.data[:, -1, :], temperature, top_k, top_p, rng)
                 out = np.concatenate([out, next_id[:, None]], axis=1)
         return out
-
-    def to_torch_state_dict(self) -> dict[str, Any]:
-        """The weights as a PyTorch state_dict with nanoGPT's names (lm_head.weight is wte's, tied)."""
-        import torch
-
-        sd = {name: torch.from_numpy(np.array(w)) for name, w in self.state_dict().items()}
-        sd["lm_head.weight"] = sd["transformer.wte.weight"]  # the same tensor, as in nanoGPT's state_dict
-        return sd
-
-    def load_torch_state_dict(self, sd: dict[str, Any]) -> None:
-        """Load weights from a nanoGPT-style PyTorch state_dict (the `_orig_mod.` prefix is ok)."""
-        weights = {}
-        for name, t in sd.items():
-            name = name.removeprefix("_orig_mod.")  # left by torch.compile
-            if name.endswith(".attn.bias") and t.ndim == 4:
-                continue  # nanoGPT's causal-mask buffer (without flash attention), not a weight
-            weights[name] = t.detach().cpu().double().numpy()  # load_state_dict casts to our dtype
-        self.load_state_dict(weights)  # lm_head.weight and transformer.wte.weight must agree (tied)
-
-    def save_torch(self, path: str | Path) -> None:
-        """Write the weights to a PyTorch state_dict file (torch.save), nanoGPT's names."""
-        import torch
-
-        torch.save(self.to_torch_state_dict(), path)
-
-    @classmethod
-    def from_torch(cls, path: str | Path, config: GPTConfig) -> "GPT":
-        """A GPT with the weights of a PyTorch state_dict file (or of a nanoGPT ckpt.pt holding one)."""
-        import torch
-
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(sd.get("model"), dict):  # nanoGPT's ckpt.pt: {"model": state_dict, ...}
-            sd = sd["model"]
-        model = cls(config)
-        model.load_torch_state_dict(sd)
-        return model
