@@ -283,3 +283,46 @@ def test_prompt_with_characters_outside_the_vocabulary_is_refused(tmp_path):
     with pytest.raises(DataError, match="characters not in the vocabulary: .*€"):
         sample(tmp_path / "run", num=1, prompt="To be €", max_new_tokens=5)
     assert sample(tmp_path / "run", num=1, prompt="To be", max_new_tokens=5, seed=0)[0].startswith("To be")
+
+
+def test_gpt_attention_weights_rows_sum_to_one_and_equal_a_recomputation():
+    model = make_gpt(dtype=np.float64)
+    ids = np.array([3, 1, 4, 1, 5, 9, 2, 6])
+    T, H = len(ids), CONFIG.n_head
+    size = CONFIG.n_embd // H
+    for layer in range(CONFIG.n_layer):
+        w = model.attention_weights(ids, layer)
+        assert w.shape == (H, T, T)
+        np.testing.assert_allclose(w.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+        assert np.all(np.triu(w, k=1) == 0), "a position attended to the future"
+        # by hand: the blocks before `layer`, then softmax(q k^T / sqrt(head size)) with the causal mask
+        tr = model.transformer
+        x = tr.wte(ids[None]) + tr.wpe(np.arange(T))
+        for block in list(tr.h)[:layer]:
+            x = block(x)
+        qkv = tr.h[layer].attn.c_attn(tr.h[layer].ln_1(x)).data[0]
+        q, k = qkv[:, :CONFIG.n_embd], qkv[:, CONFIG.n_embd:2 * CONFIG.n_embd]
+        for h in range(H):
+            s = q[:, h * size:(h + 1) * size] @ k[:, h * size:(h + 1) * size].T / np.sqrt(size)
+            s = np.where(np.tri(T, dtype=bool), s, -np.inf)
+            want = np.exp(s - s.max(axis=1, keepdims=True))
+            np.testing.assert_allclose(w[h], want / want.sum(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(model.attention_weights(ids[None], 1), model.attention_weights(ids, 1))
+    with pytest.raises(ValueError, match=r"layer must be one of 0..1"):
+        model.attention_weights(ids, 2)
+    with pytest.raises(ValueError, match="one sequence"):
+        model.attention_weights(np.zeros((2, 3), dtype=np.int64), 0)
+
+
+def test_gpt_dropout_only_in_training():
+    config = GPTConfig(block_size=16, vocab_size=13, n_layer=2, n_head=2, n_embd=16, dropout=0.2)
+    model = make_gpt(config)
+    x, y = batch(config)
+    model.eval()
+    evaluated = model(x, y)[1].item()
+    assert model(x, y)[1].item() == evaluated  # eval: deterministic
+    no_dropout = make_gpt(GPTConfig(**{**config.__dict__, "dropout": 0.0}))
+    assert no_dropout(x, y)[1].item() == evaluated  # eval is the model without dropout
+    model.train()
+    first, second = model(x, y)[1].item(), model(x, y)[1].item()
+    assert first != evaluated and first != second

@@ -142,3 +142,19 @@ def test_generate_is_reproducible_with_a_seeded_generator():
     assert a.shape == (4, 11) and np.array_equal(a, b)
     greedy = model.generate(start, 10, top_k=1)
     assert (greedy == greedy[0]).all()
+
+
+def test_rung8_blocks_start_with_their_own_weights():
+    from gradschool.nn.gpt import GPTConfig
+    from gradschool.rungs.r8_transformer import DeepModel
+
+    config = GPTConfig(block_size=8, vocab_size=11, n_layer=3, n_head=2, n_embd=16)
+    manual_seed(0)
+    model = DeepModel(config, residual=True, layer_norm=True)
+    weights = [block.attn.c_attn.weight.data for block in model.h]
+    for a, b in [(0, 1), (1, 2), (0, 2)]:
+        assert not np.array_equal(weights[a], weights[b]), f"blocks h.{a} and h.{b} start alike"
+    assert all(abs(w.std() - 0.02) < 0.003 for w in weights)  # GPT-2's normal(0, 0.02)
+    manual_seed(0)
+    again = DeepModel(config, residual=True, layer_norm=True)  # and the same seed gives the same start
+    np.testing.assert_array_equal(again.h[1].attn.c_attn.weight.data, weights[1])

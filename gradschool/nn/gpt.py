@@ -73,21 +73,34 @@ class CausalSelfAttention(Module):
         self.resid_dropout = Dropout(config.dropout)
         self.dropout = config.dropout
 
-    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+    def heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The queries, keys and values of x (B, T, C), each (B, n_head, T, head_size)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(self.n_embd, axis=2)
         # (B, T, C) -> (B, n_head, T, head_size): the heads become a batch dimension
         q = q.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        return q, k, v
+
+    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        B, T, C = x.shape
+        q, k, v = self.heads(x)
         if cache is not None:  # sampling: attend to the stored keys and values of the earlier positions too
             if T > 1 and cache.length > 0:
                 raise ValueError("a KV cache takes one new token at a time once it holds a prompt")
             k, v = cache.append(k, v)
-        # softmax(q k^T / sqrt(head_size)) v, position i seeing keys 0..i (one new token sees them all)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        # softmax(q k^T / sqrt(head_size)) v, position i seeing keys 0..i (one new token sees them all);
+        # in training a dropout on the attention weights, as nanoGPT
+        dropout_p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=T > 1)
         y = y.transpose(1, 2).reshape(B, T, C)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
+
+    def attention_weights(self, x: Tensor) -> Tensor:
+        """The causal attention weights (B, n_head, T, T) forward() uses for x (B, T, C), before dropout."""
+        q, k, _ = self.heads(x)
+        return F.attention_weights(q, k, is_causal=x.shape[1] > 1)
 
 
 class MLP(Module):
@@ -176,16 +189,8 @@ class GPT(Module):
         positions after those already in the caches.
         """
         idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
-        if idx.ndim != 2 or idx.dtype.kind not in "iu":
-            raise ValueError(f"GPT expects integer token ids of shape (batch, time), got {idx.dtype} "
-                             f"{idx.shape}")
-        B, T = idx.shape
-        start = caches[0].length if caches else 0
-        if start + T > self.config.block_size:
-            raise ValueError(f"cannot read a sequence of {start + T} tokens: the model's block_size is "
-                             f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens")
+        x = self.embed(idx, caches[0].length if caches else 0)
         tr = self.transformer
-        x = tr.drop(tr.wte(idx) + tr.wpe(np.arange(start, start + T)))  # (B, T, C) + (T, C)
         for i, block in enumerate(tr.h):
             x = block(x, caches[i] if caches else None)
         logits = self.lm_head(tr.ln_f(x))
@@ -194,6 +199,41 @@ class GPT(Module):
         targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
         return logits, loss
+
+    def embed(self, idx: np.ndarray, start: int = 0) -> Tensor:
+        """The input of the first block (B, T, n_embd): token plus position embeddings of idx (B, T), whose
+        first position is `start`."""
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT expects integer token ids of shape (batch, time), got {idx.dtype} "
+                             f"{idx.shape}")
+        T = idx.shape[1]
+        if start + T > self.config.block_size:
+            raise ValueError(f"cannot read a sequence of {start + T} tokens: the model's block_size is "
+                             f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens")
+        tr = self.transformer
+        return tr.drop(tr.wte(idx) + tr.wpe(np.arange(start, start + T)))  # (B, T, C) + (T, C)
+
+    def attention_weights(self, idx: np.ndarray | Tensor, layer: int) -> np.ndarray:
+        """The attention weights (n_head, T, T) of block `layer` reading token ids idx (T,) or (1, T).
+
+        Row i holds how much position i attends to each position 0..i (each row sums to 1), computed by the
+        same code as forward(), without dropout (as in eval mode) and without recording a graph.
+        """
+        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+        idx = idx[None] if idx.ndim == 1 else idx
+        if idx.ndim != 2 or idx.shape[0] != 1:
+            raise ValueError(f"attention_weights reads one sequence of token ids, shape (T,) or (1, T), got "
+                             f"{idx.shape}")
+        n_layer = self.config.n_layer
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n_layer:
+            raise ValueError(f"layer must be one of 0..{n_layer - 1} (the model has {n_layer} blocks), got "
+                             f"{layer!r}")
+        blocks = self.transformer.h
+        with no_grad():
+            x = self.embed(idx)
+            for block in list(blocks)[:layer]:
+                x = block(x)
+            return blocks[layer].attn.attention_weights(blocks[layer].ln_1(x)).data[0]
 
     def generate(
         self,

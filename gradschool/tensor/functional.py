@@ -280,50 +280,113 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return Tensor.from_op(x.data * mask, (x,), backward, "dropout")
 
 
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: bool = False) -> Tensor:
-    """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
+def _attention_inputs(fn: str, q: Tensor, k: Tensor, v: Tensor | None = None):
+    """Check the shapes of q (..., L, D), k (..., S, D), v (..., S, Dv); their batch dims broadcast together.
 
-    is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
-    Every (batch, head) pair is its own small problem: the batch is cut into blocks spread over the cores.
+    Returns q, k, v as arrays viewed with one shared batch shape `lead` (no copies), and the output's batch.
     """
-    _need_tensors("scaled_dot_product_attention", q=q, k=k, v=v)
-    Q, K, V = q.data, k.data, v.data
+    _need_tensors(fn, q=q, k=k, v=v)
+    Q, K = q.data, k.data
+    V = v.data if v is not None else K
     if Q.ndim < 2 or Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
+        raise ValueError(f"{fn}: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
                          "need q (..., L, D), k (..., S, D), v (..., S, Dv)")
     try:
         batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     except ValueError:
-        raise ValueError(f"scaled_dot_product_attention: the batch dims of q {Q.shape}, k {K.shape} and "
-                         f"v {V.shape} do not broadcast together") from None
+        raise ValueError(f"{fn}: the batch dims of q {Q.shape}, k {K.shape} and v {V.shape} do not broadcast "
+                         "together") from None
     lead = batch or (1,)  # 2-D inputs: a batch of one
     Qb, Kb, Vb = (np.broadcast_to(a, lead + a.shape[-2:]) for a in (Q, K, V))  # views, no copies
-    (L, D), S, dtype = Q.shape[-2:], K.shape[-2], np.result_type(Q, K, V)
+    return Qb, Kb, Vb, batch
+
+
+def _attention_softmax(Q: np.ndarray, K: np.ndarray, scale: float, keep: np.ndarray | None,
+                       out: np.ndarray) -> None:
+    """out = softmax(Q K^T * scale) over the keys, the positions `keep` leaves out at 0 (the causal mask)."""
+    qs = Q * scale  # cheaper than scaling the (L, S) scores
+    np.matmul(qs, K.swapaxes(-1, -2), out=out)
+    exp_shifted(out, keep, out=out)
+    out /= row_sum(out)
+
+
+def attention_weights(q: Tensor, k: Tensor, is_causal: bool = False) -> Tensor:
+    """softmax(q k^T / sqrt(D)) for q (..., L, D), k (..., S, D): (..., L, S), each row summing to 1.
+
+    The weights scaled_dot_product_attention multiplies v by (before dropout), by the same code: to look at
+    what each position attends to.
+    """
+    Qb, Kb, _, batch = _attention_inputs("attention_weights", q, k)
+    (L, D), S = Qb.shape[-2:], Kb.shape[-2]
     scale = 1.0 / math.sqrt(D)
-    P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
-    out = np.empty(lead + (L, V.shape[-1]), dtype)
+    P = np.empty(Qb.shape[:-2] + (L, S), np.result_type(Qb, Kb))
     keep = np.tri(L, S, dtype=bool) if is_causal else None
 
     def forward(lo, hi):
-        qs = Qb[lo:hi] * scale  # cheaper than scaling the (L, S) scores
-        np.matmul(qs, Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
-        exp_shifted(P[lo:hi], keep, out=P[lo:hi])
-        P[lo:hi] /= row_sum(P[lo:hi])
-        np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
+        _attention_softmax(Qb[lo:hi], Kb[lo:hi], scale, keep, P[lo:hi])
+    parallel_for(forward, len(P), P.size)
+
+    def backward(g):  # P = softmax(S), S = Q K^T * scale: dS = P * (g - sum(g * P)), dQ = dS K, dK = dS^T Q
+        dS = np.broadcast_to(g, P.shape) - row_dot(np.broadcast_to(g, P.shape), P)
+        dS *= P
+        dS *= scale
+        if q.requires_grad:
+            accumulate_grad(q, unbroadcast(np.matmul(dS, Kb), q.shape))
+        if k.requires_grad:
+            accumulate_grad(k, unbroadcast(np.matmul(dS.swapaxes(-1, -2), Qb), k.shape))
+    return Tensor.from_op(P.reshape(batch + P.shape[-2:]), (q, k), backward, "attention_weights")
+
+
+def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, dropout_p: float = 0.0,
+                                 is_causal: bool = False) -> Tensor:
+    """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
+
+    is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
+    dropout_p > 0 zeroes each attention weight with that probability and scales the rest by 1/(1 - p), as
+    PyTorch does in training (pass 0 in evaluation). Every (batch, head) pair is its own small problem: the
+    batch is cut into blocks spread over the cores.
+    """
+    Qb, Kb, Vb, batch = _attention_inputs("scaled_dot_product_attention", q, k, v)
+    if not 0 <= dropout_p <= 1:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be between 0 and 1, got {dropout_p}")
+    (L, D), S, dtype = Qb.shape[-2:], Kb.shape[-2], np.result_type(Qb, Kb, Vb)
+    lead = Qb.shape[:-2]
+    scale = 1.0 / math.sqrt(D)
+    P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
+    out = np.empty(lead + (L, Vb.shape[-1]), dtype)
+    keep = np.tri(L, S, dtype=bool) if is_causal else None
+    if dropout_p > 0:  # drawn here, not in the threads: the generator is not thread-safe
+        kept = generator().random(P.shape, dtype=np.float32) >= dropout_p
+        drop_scale = 1 / (1 - dropout_p) if dropout_p < 1 else 0.0
+        Pd = np.empty_like(P)  # the weights after dropout, which multiply v
+    else:
+        kept = Pd = None
+
+    def forward(lo, hi):
+        _attention_softmax(Qb[lo:hi], Kb[lo:hi], scale, keep, P[lo:hi])
+        if Pd is None:
+            np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
+        else:
+            np.multiply(P[lo:hi], kept[lo:hi], out=Pd[lo:hi])
+            Pd[lo:hi] *= drop_scale
+            np.matmul(Pd[lo:hi], Vb[lo:hi], out=out[lo:hi])
     parallel_for(forward, lead[0], P.size)
 
-    def backward(g):  # O = P V, P = softmax(S), S = Q K^T * scale
+    def backward(g):  # O = Pd V, Pd = P * mask / (1 - p) (or P), P = softmax(S), S = Q K^T * scale
         gb = np.broadcast_to(g, out.shape)
         dQ, dK, dV = (np.empty(a.shape, dtype) if t.requires_grad else None
                       for a, t in ((Qb, q), (Kb, k), (Vb, v)))
 
         def rows(lo, hi):
             Pi, gi = P[lo:hi], gb[lo:hi]
-            if dV is not None:  # dV = P^T dO
-                np.matmul(Pi.swapaxes(-1, -2), gi, out=dV[lo:hi])
+            if dV is not None:  # dV = Pd^T dO
+                np.matmul((Pi if Pd is None else Pd[lo:hi]).swapaxes(-1, -2), gi, out=dV[lo:hi])
             if dQ is None and dK is None:
                 return
-            dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dP = dO V^T
+            dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dPd = dO V^T
+            if Pd is not None:  # dP = dPd * mask / (1 - p)
+                dS *= kept[lo:hi]
+                dS *= drop_scale
             dS -= row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
             dS *= Pi
             for d, a, other in ((dQ, dS, Kb), (dK, dS.swapaxes(-1, -2), Qb)):
@@ -331,7 +394,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: boo
                     np.matmul(a, other[lo:hi], out=d[lo:hi])
                     d[lo:hi] *= scale
         parallel_for(rows, lead[0], P.size)
-        for t, d, shape in ((q, dQ, Q.shape), (k, dK, K.shape), (v, dV, V.shape)):
+        for t, d in ((q, dQ), (k, dK), (v, dV)):
             if d is not None:
-                accumulate_grad(t, unbroadcast(d, shape))
+                accumulate_grad(t, unbroadcast(d, t.shape))
     return Tensor.from_op(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")
