@@ -109,17 +109,16 @@ def main(plot: str | None = None) -> None:
           "\nscale of the stream drifts from block to block.")
 
     if plot:
-        import matplotlib.pyplot as plt
+        from gradschool.rungs.plots import figure, save
 
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = figure((7, 4))
         for name, losses in results.items():
             ax.plot(np.convolve(losses, np.ones(10) / 10, mode="valid"), label=name)
         ax.set_xlabel("step")
         ax.set_ylabel("training loss (mean of 10 steps)")
         ax.set_title(f"{config.n_layer} transformer blocks")
         ax.legend()
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
-        print(f"plot saved to {plot}")
+        save(fig, plot)
 
 
 if __name__ == "__main__":
