@@ -217,7 +217,9 @@ class GPT(Module):
         """The attention weights (n_head, T, T) of block `layer` reading token ids idx (T,) or (1, T).
 
         Row i holds how much position i attends to each position 0..i (each row sums to 1), computed by the
-        same code as forward(), without dropout (as in eval mode) and without recording a graph.
+        same code as forward(), without recording a graph. Call model.eval() first: in training mode the
+        dropout of the layers before `layer` applies, as in forward(); the weights themselves are never
+        dropped here.
         """
         idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
         idx = idx[None] if idx.ndim == 1 else idx
