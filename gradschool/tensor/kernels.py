@@ -33,7 +33,7 @@ fast in NumPy. Every figure is from benchmarks/RESULTS.md (GPT-baby sizes: batch
    for 2-4% of its time. (Attention keeps its weights at any size: recomputing them, as flash attention
    does, cost 10% of that step.)
 9. Independent updates dealt over the threads (`for_each_in_parallel`): AdamW's parameters, biggest first,
-   one share per thread.
+   one share per thread (part of trick 1's change; RESULTS.md records no separate figure for it).
 
 Tricks 2 and 3 change the process, not just the engine, and happen at import. Set the environment variable
 GRADSCHOOL_NO_TUNING=1 before importing gradschool to leave both out (the results are the same, only
