@@ -225,7 +225,7 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             visited.add(v)
             stack.append(v)
             for child in v._prev:
-                if child not in visited and (leaves or child._prev):
+                if (leaves or child._prev) and child not in visited:
                     stack.append(child)
         elif v not in listed:
             listed.add(v)
