@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from gradschool.data.batches import get_batch  # noqa: E402
+from gradschool.nanogpt import to_torch_state_dict  # noqa: E402
 from gradschool.nn.gpt import GPT, GPTConfig  # noqa: E402
 from gradschool.optim import AdamW, clip_grad_norm_  # noqa: E402
 from gradschool.sampling import sample_next  # noqa: E402
@@ -79,7 +80,7 @@ def build(size: str, vocab_size: int) -> tuple[GPTConfig, int, GPT, AdamW]:
 def torch_copy(model: GPT) -> tuple[TorchGPT, torch.optim.AdamW]:
     """The same model in PyTorch with the same weights, and its optimizer."""
     ref = TorchGPT(model.config)
-    ref.load_state_dict(model.to_torch_state_dict())
+    ref.load_state_dict(to_torch_state_dict(model))
     ref_opt = torch.optim.AdamW(
         [g for g in groups(list(ref.parameters()), WEIGHT_DECAY) if g["params"]], lr=LR, betas=BETAS
     )
@@ -237,7 +238,7 @@ def torch_recipe(data_spec: str, seed: int | None, preset: str = "nanogpt-cpu") 
     fixed_eval_batches = draw_eval_batches(data, cfg, eval_rng) if cfg.eval_batches == "fixed" else None
     model = build_model("gpt", model_settings(cfg, data))
     ref = TorchGPT(model.config)
-    ref.load_state_dict(model.to_torch_state_dict())
+    ref.load_state_dict(to_torch_state_dict(model))
     opt = torch.optim.AdamW([g for g in groups(list(ref.parameters()), cfg.weight_decay) if g["params"]],
                             lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2))
     for it in range(cfg.max_iters + 1):

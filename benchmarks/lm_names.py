@@ -13,7 +13,6 @@ PyTorch takes its thread count from OMP_NUM_THREADS, NumPy's BLAS from OPENBLAS_
 import argparse
 import contextlib
 import io
-import math
 import os
 import sys
 import time
@@ -26,7 +25,7 @@ from gradschool.data import CharTokenizer, load_lines
 from gradschool.data.batches import context_windows, get_example_batch
 from gradschool.data.splits import split_lines
 from gradschool.nn.mlp_lm import MLPConfig, MLPLanguageModel
-from gradschool.optim import AdamW
+from gradschool.optim import AdamW, cosine_lr
 from gradschool.rungs.r4_bigram import average_nll, bigrams, count_model, train_network
 from gradschool.tensor import manual_seed, no_grad
 
@@ -67,9 +66,7 @@ def mlp_section(names: list[str], tokenizer: CharTokenizer, steps: int) -> None:
     X, Y = splits["train"]
     t0 = time.perf_counter()
     for step in range(steps):
-        optimizer.param_groups[0]["lr"] = MIN_LR + (LR - MIN_LR) * 0.5 * (
-            1 + math.cos(math.pi * step / steps)
-        )
+        optimizer.param_groups[0]["lr"] = cosine_lr(step, LR, MIN_LR, warmup_iters=0, lr_decay_iters=steps)
         xb, yb = get_example_batch(X, Y, BATCH, rng)
         loss = F.cross_entropy(model.forward_contexts(xb), yb)
         optimizer.zero_grad()

@@ -16,6 +16,7 @@ from typing import Any
 
 from gradschool import checkpoint
 from gradschool.data import CharTokenizer, DataError
+from gradschool.nanogpt import load_torch_state_dict, save_torch
 from gradschool.nn.registry import build_model
 from gradschool.runs import (
     BEST,
@@ -56,7 +57,7 @@ def to_torch(run: str | Path, out_dir: str | Path, force: bool = False) -> Path:
                               "or choose another folder")
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".{STATE_DICT}.tmp"
-    model.save_torch(tmp)
+    save_torch(model, tmp)
     os.replace(tmp, out / STATE_DICT)  # whole, or not at all
     meta = {"model_config": asdict(model.config), "vocab": tokenizer.to_dict(),
             "data_format": state["data_format"], "seq_len": state["seq_len"]}
@@ -93,7 +94,7 @@ def from_torch(file: str | Path, out_dir: str | Path) -> Path:
     except ValueError as e:  # sizes that do not go together, e.g. n_embd not a multiple of n_head
         raise ValueError(f"{meta_path}: {e}") from None
     try:
-        model.load_torch_state_dict(weights)
+        load_torch_state_dict(model, weights)
     except ValueError as e:
         raise ValueError(f"{file} does not fit the model of {meta_path}: {e}") from None
     state = checkpoint_state("gpt", model, tokenizer, meta["data_format"], meta["seq_len"])

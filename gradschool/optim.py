@@ -18,7 +18,6 @@ Schedules are plain functions of the step number that return a learning rate: `c
 `cosine_lr` (linear warmup, then cosine decay to a floor, as nanoGPT's get_lr).
 """
 
-import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradschool.tensor import Tensor
-from gradschool.tensor.parallel import get_num_threads, parallel_for
+from gradschool.tensor.kernels import for_each_in_parallel
 
 
 class Optimizer:
@@ -157,17 +156,8 @@ class Adam(Optimizer):
                     state = self.state[p] = dict(step=0, exp_avg=np.zeros_like(p.data),
                                                  exp_avg_sq=np.zeros_like(p.data))
                 state["step"] += 1
-            # the parameters are independent: deal them, biggest first, into one share per thread
-            n = get_num_threads()
-            biggest_first = sorted(params, key=lambda p: p.data.size, reverse=True)
-            shares = [biggest_first[i::n] for i in range(n)]
-            work = sum(p.data.size for p in params)
-            parallel_for(functools.partial(self._update_shares, shares, group), n, work)
-
-    def _update_shares(self, shares: list[list[Tensor]], group: dict, lo: int, hi: int) -> None:
-        for share in shares[lo:hi]:
-            for p in share:
-                self._update(p, group)
+            # the parameters are independent: their updates run at once over the engine's threads
+            for_each_in_parallel(params, lambda p, group=group: self._update(p, group), lambda p: p.data.size)
 
     def _update(self, p: Tensor, group: dict) -> None:
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

@@ -1,22 +1,32 @@
-"""Loss curves of a training run, drawn from its metrics.jsonl (needs the matplotlib extra)."""
+"""Drawing with matplotlib (the plot extra), the one way gradschool does it, and a training run's loss curves.
+
+    fig, ax = new_figure(figsize=(7, 4))   # a matplotlib Figure, no pyplot: no window, nothing to close
+    ax.plot(losses)
+    save_figure(fig, "loss.png")
+"""
 
 from pathlib import Path
 
 from gradschool.runs import METRICS, read_metrics
 
 
-def require_matplotlib():
-    """Import matplotlib.pyplot (without a display), or explain how to install it."""
+def new_figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1):
+    """A matplotlib Figure and its axes (one, or an array of nrows x ncols); RuntimeError naming the install
+    command if matplotlib is missing."""
     try:
-        import matplotlib
-    except ModuleNotFoundError:
+        from matplotlib.figure import Figure
+    except ImportError:
         raise RuntimeError(
             "plotting needs matplotlib, which is not installed: pip install 'gradschool[plot]'"
         ) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols)
 
-    return plt
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Write the figure to a PNG; returns its path."""
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return Path(path)
 
 
 def plot_losses(run_dir: str | Path, png: str | Path | None = None) -> Path:
@@ -26,8 +36,7 @@ def plot_losses(run_dir: str | Path, png: str | Path | None = None) -> Path:
     evals = [r for r in records if "val_loss" in r]
     if not steps and not evals:
         raise ValueError(f"{Path(run_dir) / METRICS} has no losses yet; train for a few steps first")
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = new_figure(figsize=(8, 4.5))
     if steps:
         ax.plot([r["iter"] for r in steps], [r["loss"] for r in steps], lw=0.6, alpha=0.4, label="batch loss")
     if evals:
@@ -38,7 +47,4 @@ def plot_losses(run_dir: str | Path, png: str | Path | None = None) -> Path:
     ax.set_title(f"training run {Path(run_dir).resolve().name}")
     ax.grid(alpha=0.3)
     ax.legend()
-    png = Path(png) if png else Path(run_dir) / "loss.png"
-    fig.savefig(png, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return png
+    return save_figure(fig, Path(png) if png else Path(run_dir) / "loss.png")

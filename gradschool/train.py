@@ -42,6 +42,7 @@ from gradschool.data.batches import get_batch, get_example_batch, line_examples
 from gradschool.data.corpus import MAX_DATA_MB, non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.diverge import check_finite, check_loss
+from gradschool.nanogpt import init_like_nanogpt
 from gradschool.nn import Module
 from gradschool.nn.registry import MODELS, build_model, config_fields
 from gradschool.nn.size import available_memory, count_params, training_memory
@@ -450,7 +451,7 @@ def run_training(config: TrainConfig, data: LanguageData, data_seen: dict[str, A
     model = build_model(config.model, model_settings(config, data))
     if config.random_stream == "nanogpt":  # torch.manual_seed(seed): init, batches, evaluations, one stream
         batch_rng = eval_rng = TorchGenerator(config.seed)
-        model.init_like_nanogpt(batch_rng)
+        init_like_nanogpt(model, batch_rng)
     else:
         batch_rng = np.random.default_rng(config.seed)
         eval_rng = np.random.default_rng(config.seed + 1)  # its own: evaluating never moves batch_rng

@@ -93,3 +93,105 @@ def test_rung7_prints_the_attention_matrix_and_agreement(capsys):
     out = capsys.readouterr().out
     assert "'h'   1.00  0.00" in out  # the first position can only attend to itself
     assert "all three agree." in out
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, seed: int) -> np.ndarray:
+    """The mask the fused attention draws after manual_seed(seed): True where a weight is kept."""
+    generator = manual_seed(seed)
+    return generator.random(shape, dtype=np.float32) >= p
+
+
+@pytest.mark.parametrize("p", [0.3, 0.9])
+def test_sdpa_dropout_matches_torch_with_the_same_mask_float64(p):
+    rng = np.random.default_rng(3)
+    shape = (2, 3, 6, 4)
+    q, k, v, g = (rng.standard_normal(shape) for _ in range(4))
+    kept = dropout_mask((2, 3, 6, 6), p, seed=7)
+    assert 0 < kept.mean() < 1
+    manual_seed(7)
+    gs = [Tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = F.scaled_dot_product_attention(*gs, dropout_p=p, is_causal=True)
+    out.backward(g)
+    ts = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]  # dropout on the weights, by hand
+    scores = ts[0] @ ts[1].transpose(-1, -2) / 2.0  # sqrt(head size 4)
+    scores = scores.masked_fill(~torch.tril(torch.ones(6, 6, dtype=torch.bool)), float("-inf"))
+    want = (scores.softmax(-1) * torch.tensor(kept) / (1 - p)) @ ts[2]
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=0, atol=1e-12)
+    for a, t in zip(gs, ts, strict=True):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=0, atol=1e-12)
+
+
+def test_sdpa_dropout_gradient_matches_central_differences_for_a_fixed_mask():
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((1, 2, 5, 3)) for _ in range(3))
+    w = rng.standard_normal((1, 2, 5, 3))
+
+    def loss(arrays):
+        manual_seed(11)  # the same mask at every call
+        ts = [Tensor(a, requires_grad=True) for a in arrays]
+        out = (F.scaled_dot_product_attention(*ts, dropout_p=0.4, is_causal=True) * Tensor(w)).sum()
+        return out, ts
+
+    out, ts = loss((q, k, v))
+    out.backward()
+    h = 1e-6
+    for i in range(3):
+        flat = [a.copy() for a in (q, k, v)]
+        for j in range(flat[i].size):
+            up, down = [a.copy() for a in flat], [a.copy() for a in flat]
+            up[i].flat[j] += h
+            down[i].flat[j] -= h
+            numerical = (loss(up)[0].item() - loss(down)[0].item()) / (2 * h)
+            assert ts[i].grad.flat[j] == pytest.approx(numerical, abs=1e-6)
+
+
+def test_sdpa_without_dropout_is_unchanged_and_refuses_a_bad_probability():
+    rng = np.random.default_rng(5)
+    q, k, v = (Tensor(rng.standard_normal((2, 2, 5, 4)).astype(np.float32)) for _ in range(3))
+    plain = F.scaled_dot_product_attention(q, k, v, is_causal=True).data
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=True).data,
+                                  plain)
+    with pytest.raises(ValueError, match="dropout_p must be between 0 and 1, got 1.5"):
+        F.scaled_dot_product_attention(q, k, v, dropout_p=1.5)
+
+
+def test_attention_layer_dropout_in_training_only():
+    config = GPTConfig(block_size=8, vocab_size=11, n_layer=1, n_head=2, n_embd=8, dropout=0.5)
+    manual_seed(0)
+    layer = CausalSelfAttention(config)
+    layer.resid_dropout.p = 0.0  # only the attention weights' dropout
+    x = Tensor(np.random.default_rng(6).standard_normal((2, 8, 8)).astype(np.float32))
+    layer.eval()
+    evaluated = layer(x).data
+    np.testing.assert_array_equal(layer(x).data, evaluated)  # eval: no dropout, deterministic
+    q, k, v = layer.heads(x)
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(2, 8, 8)
+    np.testing.assert_array_equal(evaluated, layer.c_proj(y).data)
+    layer.train()
+    first, second = layer(x).data, layer(x).data
+    assert not np.array_equal(first, evaluated) and not np.array_equal(first, second)
+
+
+def test_attention_weights_rows_sum_to_one_and_equal_a_recomputation():
+    rng = np.random.default_rng(8)
+    q, k = (rng.standard_normal((2, 3, 6, 4)) for _ in range(2))
+    w = F.attention_weights(Tensor(q), Tensor(k), is_causal=True).data
+    scores = q @ k.swapaxes(-1, -2) / 2.0
+    scores = np.where(np.tri(6, dtype=bool), scores, -np.inf)
+    want = np.exp(scores - scores.max(-1, keepdims=True))
+    want /= want.sum(-1, keepdims=True)
+    np.testing.assert_allclose(w, want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_attention_weights_gradient_matches_torch():
+    rng = np.random.default_rng(9)
+    q, k = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 3))
+    g = rng.standard_normal((2, 5, 5))
+    ours = [Tensor(a, requires_grad=True) for a in (q, k)]
+    F.attention_weights(*ours).backward(g)
+    ts = [torch.tensor(a, requires_grad=True) for a in (q, k)]
+    (ts[0] @ ts[1].transpose(-1, -2) / np.sqrt(3)).softmax(-1).backward(torch.tensor(g))
+    for a, t in zip(ours, ts, strict=True):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=0, atol=1e-12)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from torch_gpt import Block as TorchBlock
 from torch_gpt import TorchGPT
 
+from gradschool.nanogpt import load_torch, load_torch_state_dict, save_torch, to_torch_state_dict
 from gradschool.nn.gpt import GPT, Block, GPTConfig, KVCache
 from gradschool.sampling import sample_next
 from gradschool.tensor import Tensor, manual_seed
@@ -30,7 +31,7 @@ def torch_copy(model: GPT) -> TorchGPT:
     ref = TorchGPT(model.config)
     if model.transformer.wte.weight.dtype == np.float64:
         ref = ref.double()
-    ref.load_state_dict(model.to_torch_state_dict())
+    ref.load_state_dict(to_torch_state_dict(model))
     return ref
 
 
@@ -42,7 +43,7 @@ def batch(config: GPTConfig, B: int = 3, T: int | None = None, seed: int = 1):
 
 def test_state_dict_has_nanogpt_names_and_shapes():
     model = make_gpt()
-    ours = {name: tuple(t.shape) for name, t in model.to_torch_state_dict().items()}
+    ours = {name: tuple(t.shape) for name, t in to_torch_state_dict(model).items()}
     want = {name: tuple(t.shape) for name, t in TorchGPT(CONFIG).state_dict().items()}
     assert ours == want
     assert "transformer.h.0.attn.c_attn.weight" in ours and ours["lm_head.weight"] == (13, 16)
@@ -124,7 +125,7 @@ def test_forward_without_targets_and_too_long_input():
 def test_exported_torch_file_gives_the_same_logits_float32(tmp_path):
     model = make_gpt(GPTConfig(block_size=32, vocab_size=65, n_layer=2, n_head=4, n_embd=32), seed=5)
     path = tmp_path / "model.pt"
-    model.save_torch(path)
+    save_torch(model, path)
     ref = TorchGPT(model.config)
     ref.load_state_dict(torch.load(path, weights_only=True))
     x, _ = batch(model.config, B=2)
@@ -132,20 +133,20 @@ def test_exported_torch_file_gives_the_same_logits_float32(tmp_path):
     want = ref(torch.tensor(x)).detach().numpy()
     assert ours.dtype == want.dtype == np.float32
     assert np.abs(ours - want).max() <= 1e-5
-    back = GPT.from_torch(path, model.config)  # and the way back
+    back = load_torch(path, model.config)  # and the way back
     np.testing.assert_array_equal(back(x).data, ours)
 
 
 def test_import_refuses_untied_head_and_wrong_names(tmp_path):
     model = make_gpt()
-    sd = model.to_torch_state_dict()
+    sd = to_torch_state_dict(model)
     sd["lm_head.weight"] = sd["lm_head.weight"].clone() + 1
     with pytest.raises(ValueError, match="tied"):
-        make_gpt().load_torch_state_dict(sd)
-    sd = model.to_torch_state_dict()
+        load_torch_state_dict(make_gpt(), sd)
+    sd = to_torch_state_dict(model)
     sd["transformer.h.9.mlp.c_fc.weight"] = sd.pop("transformer.h.1.mlp.c_fc.weight")
     with pytest.raises(ValueError, match=r"missing keys.*h\.1\.mlp\.c_fc\.weight"):
-        make_gpt().load_torch_state_dict(sd)
+        load_torch_state_dict(make_gpt(), sd)
 
 
 def test_kv_cache_logits_equal_full_forward_logits():
@@ -282,3 +283,46 @@ def test_prompt_with_characters_outside_the_vocabulary_is_refused(tmp_path):
     with pytest.raises(DataError, match="characters not in the vocabulary: .*€"):
         sample(tmp_path / "run", num=1, prompt="To be €", max_new_tokens=5)
     assert sample(tmp_path / "run", num=1, prompt="To be", max_new_tokens=5, seed=0)[0].startswith("To be")
+
+
+def test_gpt_attention_weights_rows_sum_to_one_and_equal_a_recomputation():
+    model = make_gpt(dtype=np.float64)
+    ids = np.array([3, 1, 4, 1, 5, 9, 2, 6])
+    T, H = len(ids), CONFIG.n_head
+    size = CONFIG.n_embd // H
+    for layer in range(CONFIG.n_layer):
+        w = model.attention_weights(ids, layer)
+        assert w.shape == (H, T, T)
+        np.testing.assert_allclose(w.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+        assert np.all(np.triu(w, k=1) == 0), "a position attended to the future"
+        # by hand: the blocks before `layer`, then softmax(q k^T / sqrt(head size)) with the causal mask
+        tr = model.transformer
+        x = tr.wte(ids[None]) + tr.wpe(np.arange(T))
+        for block in list(tr.h)[:layer]:
+            x = block(x)
+        qkv = tr.h[layer].attn.c_attn(tr.h[layer].ln_1(x)).data[0]
+        q, k = qkv[:, :CONFIG.n_embd], qkv[:, CONFIG.n_embd:2 * CONFIG.n_embd]
+        for h in range(H):
+            s = q[:, h * size:(h + 1) * size] @ k[:, h * size:(h + 1) * size].T / np.sqrt(size)
+            s = np.where(np.tri(T, dtype=bool), s, -np.inf)
+            want = np.exp(s - s.max(axis=1, keepdims=True))
+            np.testing.assert_allclose(w[h], want / want.sum(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(model.attention_weights(ids[None], 1), model.attention_weights(ids, 1))
+    with pytest.raises(ValueError, match=r"layer must be one of 0..1"):
+        model.attention_weights(ids, 2)
+    with pytest.raises(ValueError, match="one sequence"):
+        model.attention_weights(np.zeros((2, 3), dtype=np.int64), 0)
+
+
+def test_gpt_dropout_only_in_training():
+    config = GPTConfig(block_size=16, vocab_size=13, n_layer=2, n_head=2, n_embd=16, dropout=0.2)
+    model = make_gpt(config)
+    x, y = batch(config)
+    model.eval()
+    evaluated = model(x, y)[1].item()
+    assert model(x, y)[1].item() == evaluated  # eval: deterministic
+    no_dropout = make_gpt(GPTConfig(**{**config.__dict__, "dropout": 0.0}))
+    assert no_dropout(x, y)[1].item() == evaluated  # eval is the model without dropout
+    model.train()
+    first, second = model(x, y)[1].item(), model(x, y)[1].item()
+    assert first != evaluated and first != second

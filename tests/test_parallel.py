@@ -12,8 +12,8 @@ from tensor_check import check_op
 import gradschool.tensor.functional as F
 from gradschool.optim import AdamW
 from gradschool.tensor import Tensor, get_num_threads, set_num_threads
+from gradschool.tensor.kernels import stacked_matmul
 from gradschool.tensor.parallel import MIN_WORK, parallel_for
-from gradschool.tensor.tensor import stacked_matmul
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_stacked_matmul_splits_and_still_names_bad_shapes(threads):
 @pytest.mark.parametrize("n_threads", [1, 3])
 def test_recomputed_gelu_matches_torch(threads, monkeypatch, n_threads):
     threads(n_threads)
-    monkeypatch.setattr("gradschool.tensor.tensor.RECOMPUTE_ABOVE", 0)  # every input is "big"
+    monkeypatch.setattr("gradschool.tensor.kernels.RECOMPUTE_ABOVE", 0)  # every input is "big"
     x = BIG.standard_normal((MIN_WORK // 1000 + 5, 1000)) * 3
     x[0, :3] = [-50.0, -1e4, 60.0]  # exp(-2u) overflows to inf: y = 0 and dy/dx = 0, with no warning
     with np.testing.assert_no_warnings():
@@ -198,7 +198,7 @@ def retained_bytes(fn) -> int:
 def test_recomputing_gelus_sigmoid_keeps_less_for_backward(monkeypatch):
     x = Tensor(BIG.standard_normal((64, 1000)), requires_grad=True)
     kept = retained_bytes(lambda: F.gelu(x))
-    monkeypatch.setattr("gradschool.tensor.tensor.RECOMPUTE_ABOVE", 0)
+    monkeypatch.setattr("gradschool.tensor.kernels.RECOMPUTE_ABOVE", 0)
     assert retained_bytes(lambda: F.gelu(x)) <= kept - x.data.nbytes  # one array of x's size less
 
 

@@ -1,6 +1,7 @@
 """Rungs 4-5: the bigram model by counting and by gradient descent agree; the MLP language model; sampling."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -142,3 +143,36 @@ def test_generate_is_reproducible_with_a_seeded_generator():
     assert a.shape == (4, 11) and np.array_equal(a, b)
     greedy = model.generate(start, 10, top_k=1)
     assert (greedy == greedy[0]).all()
+
+
+def test_rung8_blocks_start_with_their_own_weights():
+    from gradschool.nn.gpt import GPTConfig
+    from gradschool.rungs.r8_transformer import DeepModel
+
+    config = GPTConfig(block_size=8, vocab_size=11, n_layer=3, n_head=2, n_embd=16)
+    manual_seed(0)
+    model = DeepModel(config, residual=True, layer_norm=True)
+    weights = [block.attn.c_attn.weight.data for block in model.h]
+    for a, b in [(0, 1), (1, 2), (0, 2)]:
+        assert not np.array_equal(weights[a], weights[b]), f"blocks h.{a} and h.{b} start alike"
+    assert all(abs(w.std() - 0.02) < 0.003 for w in weights)  # GPT-2's normal(0, 0.02)
+    manual_seed(0)
+    again = DeepModel(config, residual=True, layer_norm=True)  # and the same seed gives the same start
+    np.testing.assert_array_equal(again.h[1].attn.c_attn.weight.data, weights[1])
+
+
+def test_rung5_plot_does_not_change_the_experiment(tmp_path, capsys, monkeypatch):
+    def short_train(model, X, Y, steps, **kwargs):  # the same experiment, fewer steps
+        return train(model, X, Y, 60, log_every=20)
+
+    train = r5_embeddings.train
+    monkeypatch.setattr(r5_embeddings, "train", short_train)
+    r5_embeddings.main()
+    plain = capsys.readouterr().out
+    png = tmp_path / "embeddings.png"
+    r5_embeddings.main(plot=str(png))
+    with_plot = capsys.readouterr().out
+    timing = re.compile(r"steps in .* ms/step\)")  # the one line that depends on the machine
+    assert timing.sub("", with_plot) == timing.sub("", plain) + f"saved {png}\n"
+    assert "embeddings of size 10" in with_plot
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -30,6 +30,17 @@ def test_rung1_prints_the_seeds_lines_exactly(capsys):
     assert [line for line in lines if line.startswith("step")] == SEED_LINES
 
 
+def test_rung1_plot_draws_the_training_and_keeps_the_printed_lines(tmp_path, capsys):
+    r1_neuron.main()
+    plain = capsys.readouterr().out
+    png = tmp_path / "neuron.png"
+    r1_neuron.main(plot=str(png))
+    with_plot = capsys.readouterr().out
+    assert with_plot == plain + f"saved {png}\n"  # the seed's lines untouched, then where the plot went
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
+
+
 def test_rung1_backward_gradient_agrees_with_wiggling():
     params = [-0.6, 0.8, 0.1]
     w, b = [r1_neuron.Value(params[0]), r1_neuron.Value(params[1])], r1_neuron.Value(params[2])

@@ -199,7 +199,7 @@ def test_zero_grad_clears_every_node_behind_a_value():
     out.backward()
     assert a.grad != 0 and b.grad != 0
     out.zero_grad()
-    assert (a.grad, b.grad, out.grad, out._prev[0].grad) == (0.0, 0.0, 0.0, 0.0)
+    assert (a.grad, b.grad, out.grad, out.children[0].grad) == (0.0, 0.0, 0.0, 0.0)
     out.backward()
     assert a.grad == pytest.approx(3 * math.exp(6.0))
 
@@ -227,7 +227,7 @@ def test_weighted_sum_equals_the_chain_of_ops_in_value_and_gradients():
     chain.backward()
     assert fused.data == pytest.approx(chain.data, rel=1e-15)
     assert fused_grads == pytest.approx([v.grad for v in ws + [xs[0], xs[2], b]], rel=1e-14)
-    assert len(fused._prev[0]._prev) == 6  # one node: 3 weights, the 2 Value inputs and the bias
+    assert len(fused.children[0].children) == 6  # one node: 3 weights, the 2 Value inputs and the bias
 
 
 def test_weighted_sum_with_a_value_used_as_weight_and_input():
@@ -246,7 +246,7 @@ def test_sum_values_is_one_node_with_gradient_one_to_each_term():
     vs = [Value(float(i)) for i in range(5)]
     total = sum_values(vs + [10])
     total.backward()
-    assert total.data == 20.0 and len(total._prev) == 6
+    assert total.data == 20.0 and len(total.children) == 6
     assert [v.grad for v in vs] == [1.0] * 5
 
 
@@ -302,3 +302,21 @@ def test_the_scalar_package_imports_no_numpy():
             "gradschool.scalar.gradcheck, gradschool.data.toy; "
             "assert 'numpy' not in sys.modules, 'numpy was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 1e-170), (1e200, 1e200), (-3.0, 7e-160), (1e-170, 1e-170),
+                                  (2.0, -5.0)])
+def test_division_by_tiny_or_huge_numbers_matches_torch_and_central_differences(a, b):
+    x, y = Value(a), Value(b)
+    out = x / y
+    out.backward()
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    (ta / tb).backward()
+    assert out.data == (ta / tb).item()
+    assert (x.grad, y.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-12)
+    for i, (grad, at) in enumerate(((x.grad, a), (y.grad, b))):
+        if math.isfinite(grad):  # float64 central differences with a step relative to the input
+            h = 1e-6 * abs(at)
+            up, down = [a, b], [a, b]
+            up[i], down[i] = at + h, at - h
+            assert grad == pytest.approx((up[0] / up[1] - down[0] / down[1]) / (2 * h), rel=1e-6)

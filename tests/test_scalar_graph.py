@@ -2,6 +2,8 @@
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from gradschool.scalar.engine import Value
 from gradschool.scalar.graph import to_dot, to_svg, trace
 
@@ -22,10 +24,10 @@ def test_trace_lists_nodes_inputs_first_and_every_edge_once():
     position = {id(v): i for i, v in enumerate(nodes)}
     for child, parent in edges:
         assert position[id(child)] < position[id(parent)]
-    ab = e._prev[0]._prev[0]
+    ab = e.children[0].children[0]
     assert {(id(c), id(p)) for c, p in edges} == {
-        (id(a), id(ab)), (id(b), id(ab)), (id(ab), id(e._prev[0])), (id(a), id(e._prev[0])),
-        (id(e._prev[0]), id(e))}
+        (id(a), id(ab)), (id(b), id(ab)), (id(ab), id(e.children[0])), (id(a), id(e.children[0])),
+        (id(e.children[0]), id(e))}
     x = Value(1.0)
     assert len(trace(x * x)[1]) == 1  # the same child twice is one edge
 
@@ -77,3 +79,59 @@ def test_svg_columns_follow_the_longest_path_from_an_input():
 def test_value_shows_as_svg_in_jupyter():
     _, _, e = example()
     assert e._repr_svg_() == to_svg(e)
+
+
+def micrograd_readme_expression(a: Value | None = None, b: Value | None = None) -> Value:
+    """The expression of micrograd's README, which reuses its intermediate nodes many times."""
+    a, b = a or Value(-4.0), b or Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+def reused_intermediate() -> Value:
+    a = Value(2.0)
+    c = a * 3
+    return c * (c + 1)
+
+
+def assert_topological(nodes: list[Value], edges: list[tuple[Value, Value]]) -> None:
+    position = {id(v): i for i, v in enumerate(nodes)}
+    assert len(position) == len(nodes)  # each node once
+    for child, parent in edges:
+        assert position[id(child)] < position[id(parent)]
+    for v in nodes:  # every child of a node is in the list
+        assert all(id(c) in position for c in v.children)
+
+
+@pytest.mark.parametrize("make", [reused_intermediate, micrograd_readme_expression])
+def test_trace_is_topological_when_intermediate_nodes_are_reused(make):
+    root = make()
+    nodes, edges = trace(root)
+    assert nodes[-1] is root
+    assert_topological(nodes, edges)
+
+
+@pytest.mark.parametrize("make", [reused_intermediate, micrograd_readme_expression])
+def test_drawing_an_expression_that_reuses_nodes(make):
+    root = make()
+    root.backward()
+    svg = ET.fromstring(to_svg(root))
+    nodes, _ = trace(root)
+    assert len(svg.findall(f"{SVG}g")) == len(nodes)
+    assert f"data {root.data:.4f}" in to_dot(root)
+
+
+def test_micrograd_readme_expression_values_and_gradients():
+    a, b = Value(-4.0), Value(2.0)
+    g = micrograd_readme_expression(a, b)
+    g.backward()
+    assert (g.data, a.grad, b.grad) == pytest.approx((24.7041, 138.8338, 645.5773), abs=1e-4)  # its README

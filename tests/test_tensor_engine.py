@@ -1,8 +1,6 @@
 """The Tensor engine itself: construction, backward, accumulation, no_grad, errors, no reference cycles."""
 
 import gc
-import platform
-import sys
 import weakref
 
 import numpy as np
@@ -10,7 +8,6 @@ import pytest
 
 import gradschool.tensor.functional as F
 from gradschool.tensor import Tensor, cat, no_grad, stack, where
-from gradschool.tensor.memory import keep_freed_memory
 
 
 def test_construction_dtypes():
@@ -87,7 +84,7 @@ def test_cross_entropy_bad_targets():
 
 
 def test_other_bad_inputs():
-    with pytest.raises(IndexError, match=r"embedding: index 5 is out of range for a table of 5 rows"):
+    with pytest.raises(IndexError, match=r"embedding: id 5 is out of range for a vocabulary of size 5"):
         F.embedding(np.array([0, 5]), Tensor(np.ones((5, 2))))
     with pytest.raises(TypeError, match="embedding: indices must be integers, got dtype float64"):
         F.embedding(np.array([0.0]), Tensor(np.ones((5, 2))))
@@ -129,7 +126,7 @@ def test_no_grad_records_nothing():
     x = Tensor(np.ones(3), requires_grad=True)
     with no_grad():
         y = (x * 2).exp().sum()
-    assert not y.requires_grad and y._prev == () and y._backward is None
+    assert not y.requires_grad and y.parents == ()
     z = (x * 2).sum()  # recording is back on after the block
     assert z.requires_grad
 
@@ -187,12 +184,6 @@ def test_graph_has_no_reference_cycles():
         gc.enable()
 
 
-def test_keep_freed_memory_is_accepted_by_glibc():
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
-        pytest.skip("mallopt thresholds exist only in glibc")
-    assert keep_freed_memory() is True
-
-
 def test_no_grad_in_one_thread_leaves_other_threads_recording():
     import threading
 
@@ -216,3 +207,28 @@ def test_no_grad_in_one_thread_leaves_other_threads_recording():
     finally:
         release.set()
         t.join()
+
+
+@pytest.mark.parametrize("make", [lambda: Tensor(None), lambda: Tensor([1.0, None]),
+                                  lambda: Tensor(None, dtype=np.float64)])
+def test_tensor_of_none_is_refused_not_nan(make):
+    with pytest.raises(TypeError, match=r"a Tensor holds numbers, got .*None"):
+        make()
+
+
+@pytest.mark.parametrize("op", [lambda t: t + None, lambda t: None * t, lambda t: t - [1.0, None],
+                                lambda t: t @ None])
+def test_arithmetic_with_none_is_refused_not_nan(op):
+    with pytest.raises(TypeError, match=r"a Tensor combines with numbers, arrays and Tensors, got .*None"):
+        op(Tensor([1.0, 2.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("bad", [-1, -5, 5, 9])
+def test_embedding_refuses_ids_outside_the_vocabulary_naming_both(bad):
+    from gradschool.nn import Embedding
+
+    emb = Embedding(5, 2)
+    with pytest.raises(IndexError, match=rf"id {bad} is out of range for a vocabulary of size 5 \(valid ids"):
+        emb(np.array([[0, bad, 1]]))
+    with pytest.raises(IndexError, match=rf"id {bad} is out of range for a vocabulary of size 5"):
+        F.embedding(np.array([bad]), emb.weight)

@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 from tensor_check import check_numerically, check_op
 
 from gradschool.tensor import Tensor, cat, stack, where
-from gradschool.tensor.tensor import index_add
+from gradschool.tensor.kernels import index_add
 
 SETTINGS = settings(max_examples=30, deadline=None)
 pair_shapes = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=4)

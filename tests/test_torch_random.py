@@ -1,10 +1,11 @@
-"""TorchGenerator against torch's own CPU generator, and GPT.init_like_nanogpt against nanoGPT's init."""
+"""TorchGenerator against torch's own CPU generator, and nanogpt.init_like_nanogpt against nanoGPT's init."""
 
 import numpy as np
 import pytest
 import torch
 from torch_gpt import TorchGPT
 
+from gradschool.nanogpt import init_like_nanogpt, to_torch_state_dict
 from gradschool.nn.gpt import GPT, GPTConfig
 from gradschool.tensor.torch_random import TorchGenerator
 
@@ -69,8 +70,8 @@ def test_init_like_nanogpt_gives_nanogpts_weights(bias):
     model = GPT(config)
     for p in model.parameters():  # whatever it held before (a trained model, say) does not matter
         p.data[...] = 5.0
-    model.init_like_nanogpt(TorchGenerator(1234))
-    got = model.to_torch_state_dict()
+    init_like_nanogpt(model, TorchGenerator(1234))
+    got = to_torch_state_dict(model)
     assert sorted(got) == sorted(expected)
     for name, value in expected.items():
         np.testing.assert_allclose(np.asarray(got[name]), value.numpy(), rtol=0, atol=5e-8, err_msg=name)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gradschool.runs import load_model
-from gradschool.tensor import tensor
+from gradschool.tensor import is_grad_enabled
 from gradschool.train import make_config, train
 from gradschool.web.app import create_app
 from gradschool.web.lm import Runs, TinyTraining
@@ -193,4 +193,4 @@ def test_concurrent_requests_leave_gradients_on(client):
         paths = ["/api/lm/next", "/api/lm/attention", "/api/lm/sample"] * 14
         results = list(pool.map(lambda pb: client.post(pb[0], json=pb[1]).status_code, zip(paths, bodies)))
     assert results == [200] * len(bodies)
-    assert tensor._grad_mode.enabled
+    assert is_grad_enabled()

@@ -1,6 +1,6 @@
 """The GPT of gradschool.nn.gpt in PyTorch, written as nanoGPT's model.py: the oracle of tests and benchmarks.
 
-Same parameter names and shapes as nanoGPT, so `model.load_state_dict(gpt.to_torch_state_dict())` copies a
+Same parameter names and shapes as nanoGPT, so `model.load_state_dict(to_torch_state_dict(gpt))` copies a
 gradschool GPT into it.
 """
 

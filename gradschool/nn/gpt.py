@@ -7,24 +7,21 @@
     ├── transformer.ln_f  final layer norm
     └── lm_head           logits over the vocabulary
 
-The parameter names and shapes are nanoGPT's, so `to_torch_state_dict()` / `load_torch_state_dict()` move
-weights between this model and nanoGPT (or any PyTorch code written like it).
+The parameter names and shapes are nanoGPT's, so weights move between this model and nanoGPT (or any PyTorch
+code written like it): see gradschool/nanogpt.py, which also replays nanoGPT's random init.
 """
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import gradschool.tensor.functional as F
 from gradschool.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList
 from gradschool.nn.language_model import LanguageModel
-from gradschool.tensor import Tensor
+from gradschool.tensor import Tensor, no_grad
 from gradschool.tensor.random import generator
-from gradschool.tensor.torch_random import TorchGenerator
 
 
 @dataclass
@@ -77,21 +74,34 @@ class CausalSelfAttention(Module):
         self.resid_dropout = Dropout(config.dropout)
         self.dropout = config.dropout
 
-    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+    def heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The queries, keys and values of x (B, T, C), each (B, n_head, T, head_size)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(self.n_embd, axis=2)
         # (B, T, C) -> (B, n_head, T, head_size): the heads become a batch dimension
         q = q.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        return q, k, v
+
+    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        B, T, C = x.shape
+        q, k, v = self.heads(x)
         if cache is not None:  # sampling: attend to the stored keys and values of the earlier positions too
             if T > 1 and cache.length > 0:
                 raise ValueError("a KV cache takes one new token at a time once it holds a prompt")
             k, v = cache.append(k, v)
-        # softmax(q k^T / sqrt(head_size)) v, position i seeing keys 0..i (one new token sees them all)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
+        # softmax(q k^T / sqrt(head_size)) v, position i seeing keys 0..i (one new token sees them all);
+        # in training a dropout on the attention weights, as nanoGPT
+        dropout_p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=T > 1)
         y = y.transpose(1, 2).reshape(B, T, C)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
+
+    def attention_weights(self, x: Tensor) -> Tensor:
+        """The causal attention weights (B, n_head, T, T) forward() uses for x (B, T, C), before dropout."""
+        q, k, _ = self.heads(x)
+        return F.attention_weights(q, k, is_causal=x.shape[1] > 1)
 
 
 class MLP(Module):
@@ -162,34 +172,6 @@ class GPT(LanguageModel):
                 continue
             p.data[...] = rng.normal(0.0, std, size=p.shape)
 
-    def init_like_nanogpt(self, rng: TorchGenerator) -> None:
-        """The weights nanoGPT's GPT(config) gets after torch.manual_seed(s), from rng = TorchGenerator(s).
-
-        torch gives each module a default init as nanoGPT builds it (embeddings normal(0, 1), Linears
-        uniform): those draws are spent, then overwritten. nanoGPT's _init_weights then draws every Linear
-        and Embedding weight normal(0, 0.02) in module order (the tied lm_head last, so its draw is the one
-        kept), and finally the residual projections again with the smaller std. Here: the same draws, in
-        the same order.
-        """
-        blocks = list(self.transformer.h)
-        linears = [m for b in blocks for m in (b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj)]
-        embeddings = [self.transformer.wte, self.transformer.wpe]
-        for emb in embeddings:  # torch's defaults, in the order nanoGPT builds the modules
-            rng.normal(0.0, 1.0, emb.weight.shape)
-        for lin in [*linears, self.lm_head]:
-            for p in (lin.weight, lin.bias):
-                if p is not None:
-                    rng.uniform(0.0, 1.0, p.shape)  # kaiming-uniform: one draw per number, whatever the bound
-        for module in [*embeddings, *linears, self.lm_head]:  # nanoGPT's _init_weights
-            module.weight.data[...] = rng.normal(0.0, 0.02, module.weight.shape)
-        residual_std = 0.02 / math.sqrt(2 * self.config.n_layer)
-        for b in blocks:
-            for proj in (b.attn.c_proj, b.mlp.c_proj):
-                proj.weight.data[...] = rng.normal(0.0, residual_std, proj.weight.shape)
-        for name, p in self.named_parameters():
-            if p.ndim == 1:  # LayerNorm weights 1, every bias 0
-                p.data[...] = 1.0 if name.endswith("weight") else 0.0
-
     def get_num_params(self, non_embedding: bool = True) -> int:
         """Number of parameters; by default without the position embeddings (the token embedding counts, as
         it is also the output layer)."""
@@ -208,16 +190,8 @@ class GPT(LanguageModel):
         positions after those already in the caches.
         """
         idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
-        if idx.ndim != 2 or idx.dtype.kind not in "iu":
-            raise ValueError(f"GPT expects integer token ids of shape (batch, time), got {idx.dtype} "
-                             f"{idx.shape}")
-        B, T = idx.shape
-        start = caches[0].length if caches else 0
-        if start + T > self.config.block_size:
-            raise ValueError(f"cannot read a sequence of {start + T} tokens: the model's block_size is "
-                             f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens")
+        x = self.embed(idx, caches[0].length if caches else 0)
         tr = self.transformer
-        x = tr.drop(tr.wte(idx) + tr.wpe(np.arange(start, start + T)))  # (B, T, C) + (T, C)
         for i, block in enumerate(tr.h):
             x = block(x, caches[i] if caches else None)
         logits = self.lm_head(tr.ln_f(x))
@@ -226,6 +200,43 @@ class GPT(LanguageModel):
         targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
         return logits, loss
+
+    def embed(self, idx: np.ndarray, start: int = 0) -> Tensor:
+        """The input of the first block (B, T, n_embd): token plus position embeddings of idx (B, T), whose
+        first position is `start`."""
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT expects integer token ids of shape (batch, time), got {idx.dtype} "
+                             f"{idx.shape}")
+        T = idx.shape[1]
+        if start + T > self.config.block_size:
+            raise ValueError(f"cannot read a sequence of {start + T} tokens: the model's block_size is "
+                             f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens")
+        tr = self.transformer
+        return tr.drop(tr.wte(idx) + tr.wpe(np.arange(start, start + T)))  # (B, T, C) + (T, C)
+
+    def attention_weights(self, idx: np.ndarray | Tensor, layer: int) -> np.ndarray:
+        """The attention weights (n_head, T, T) of block `layer` reading token ids idx (T,) or (1, T).
+
+        Row i holds how much position i attends to each position 0..i (each row sums to 1), computed by the
+        same code as forward(), without recording a graph. Call model.eval() first: in training mode the
+        dropout of the layers before `layer` applies, as in forward(); the weights themselves are never
+        dropped here.
+        """
+        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+        idx = idx[None] if idx.ndim == 1 else idx
+        if idx.ndim != 2 or idx.shape[0] != 1:
+            raise ValueError(f"attention_weights reads one sequence of token ids, shape (T,) or (1, T), got "
+                             f"{idx.shape}")
+        n_layer = self.config.n_layer
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer < n_layer:
+            raise ValueError(f"layer must be one of 0..{n_layer - 1} (the model has {n_layer} blocks), got "
+                             f"{layer!r}")
+        blocks = self.transformer.h
+        with no_grad():
+            x = self.embed(idx)
+            for block in list(blocks)[:layer]:
+                x = block(x)
+            return blocks[layer].attn.attention_weights(blocks[layer].ln_1(x)).data[0]
 
     def next_logits_fn(self, exact_window: bool = False) -> Callable[[np.ndarray], np.ndarray]:
         """The next token's logits from the tokens so far, keeping the keys and values of earlier positions.
@@ -253,39 +264,3 @@ class GPT(LanguageModel):
             return logits.data[:, -1, :]
 
         return next_logits
-
-    def to_torch_state_dict(self) -> dict[str, Any]:
-        """The weights as a PyTorch state_dict with nanoGPT's names (lm_head.weight is wte's, tied)."""
-        import torch
-
-        sd = {name: torch.from_numpy(np.array(w)) for name, w in self.state_dict().items()}
-        sd["lm_head.weight"] = sd["transformer.wte.weight"]  # the same tensor, as in nanoGPT's state_dict
-        return sd
-
-    def load_torch_state_dict(self, sd: dict[str, Any]) -> None:
-        """Load weights from a nanoGPT-style PyTorch state_dict (the `_orig_mod.` prefix is ok)."""
-        weights = {}
-        for name, t in sd.items():
-            name = name.removeprefix("_orig_mod.")  # left by torch.compile
-            if name.endswith(".attn.bias") and t.ndim == 4:
-                continue  # nanoGPT's causal-mask buffer (without flash attention), not a weight
-            weights[name] = t.detach().cpu().double().numpy()  # load_state_dict casts to our dtype
-        self.load_state_dict(weights)  # lm_head.weight and transformer.wte.weight must agree (tied)
-
-    def save_torch(self, path: str | Path) -> None:
-        """Write the weights to a PyTorch state_dict file (torch.save), nanoGPT's names."""
-        import torch
-
-        torch.save(self.to_torch_state_dict(), path)
-
-    @classmethod
-    def from_torch(cls, path: str | Path, config: GPTConfig) -> "GPT":
-        """A GPT with the weights of a PyTorch state_dict file (or of a nanoGPT ckpt.pt holding one)."""
-        import torch
-
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(sd.get("model"), dict):  # nanoGPT's ckpt.pt: {"model": state_dict, ...}
-            sd = sd["model"]
-        model = cls(config)
-        model.load_torch_state_dict(sd)
-        return model

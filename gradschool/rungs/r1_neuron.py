@@ -52,6 +52,7 @@ def main(plot: str | None = None) -> None:
     w = [Value(random.uniform(-1, 1)), Value(random.uniform(-1, 1))]
     b = Value(0.0)
     lr = 0.1
+    losses = []
     for step in range(200):
         loss = value_loss(w, b)     # forward pass: mean squared error as one big expression
         for p in w + [b]:           # reset gradients
@@ -59,8 +60,35 @@ def main(plot: str | None = None) -> None:
         loss.backward()             # fill them all in, in one pass
         for p in w + [b]:           # gradient-descent step
             p.data += -lr * p.grad
+        losses.append(loss.data)
         if step % 40 == 0:
             print(f"step {step:3d} loss {loss.data:.4f}")
+    if plot:
+        save_training_plot(plot, losses, [p.data for p in w + [b]])
+
+
+def save_training_plot(path: str, losses: list[float], params: list[float]) -> None:
+    """The loss of the 200 steps, and the trained neuron's output along x1 beside the four examples."""
+    from gradschool.rungs.plots import figure, save
+
+    fig, (left, right) = figure((10, 4), 1, 2)
+    left.plot(losses)
+    left.set_xlabel("step")
+    left.set_ylabel("mean squared error")
+    left.set_title("training one neuron")
+    w1, w2, b = params
+    for x2, color in ((1.0, "tab:blue"), (-1.0, "tab:orange")):
+        grid = [-3 + 6 * i / 100 for i in range(101)]
+        outputs = [neuron(x1, x2, w1, w2, b) for x1 in grid]
+        right.plot(grid, outputs, color=color, label=f"neuron, x2 = {x2:g}")
+        points = [(x1, y) for (x1, p2), y in zip(xs, ys) if p2 == x2]
+        right.scatter([x1 for x1, _ in points], [y for _, y in points], color=color, edgecolors="k", zorder=3)
+    right.set_xlabel("x1")
+    right.set_ylabel("output")
+    right.set_title("the trained neuron and the examples (dots)")
+    right.legend()
+    fig.tight_layout()
+    save(fig, path)
 
 
 if __name__ == "__main__":

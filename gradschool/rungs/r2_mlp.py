@@ -82,7 +82,6 @@ def main(plot: str | None = None) -> None:
     print(f"training accuracy {accuracy(model, X, y):.0%}")
     if plot:
         save_plot(plot, model, X, y, losses)
-        print(f"saved {plot}")
 
 
 if __name__ == "__main__":

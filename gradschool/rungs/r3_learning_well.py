@@ -83,7 +83,6 @@ def main(plot: str | None = None) -> None:
         print(e)
     if plot:
         save_classifier_plot(plot, lambda x: predict(model, x), *train_set, losses, "three spirals")
-        print(f"saved {plot}")
 
 
 if __name__ == "__main__":

@@ -86,10 +86,9 @@ def train_network(
 
 def plot_counts(P: np.ndarray, tokenizer: CharTokenizer, path: str) -> None:
     """The bigram probability table as a heat map, one cell per (character, next character)."""
-    from gradschool.plot import require_matplotlib
+    from gradschool.rungs.plots import figure, save
 
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(9, 9))
+    fig, ax = figure((9, 9))
     ax.imshow(P, cmap="Blues")
     ticks = range(len(tokenizer.itos))
     ax.set_xticks(ticks, tokenizer.itos)
@@ -97,9 +96,7 @@ def plot_counts(P: np.ndarray, tokenizer: CharTokenizer, path: str) -> None:
     ax.set_xlabel("next character")
     ax.set_ylabel("character")
     ax.set_title("bigram probabilities P(next | character) of the names")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    print(f"saved the table to {path}")
+    save(fig, path)
 
 
 def main(plot: str | None = None) -> None:
@@ -141,3 +138,7 @@ def main(plot: str | None = None) -> None:
         print("  " + tokenizer.decode(ids[: ids.index(0)] if 0 in ids else ids))
     if plot:
         plot_counts(P, tokenizer, plot)
+
+
+if __name__ == "__main__":
+    main()

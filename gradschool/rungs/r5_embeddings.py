@@ -6,7 +6,6 @@ character. Characters that behave alike (the vowels, say) end up with nearby emb
 minibatches with a decaying learning rate and is judged on names it never saw (the dev and test splits).
 """
 
-import math
 import random
 import time
 
@@ -17,7 +16,7 @@ from gradschool.data import CharTokenizer, load_lines
 from gradschool.data.batches import context_windows, get_example_batch
 from gradschool.data.splits import split_lines
 from gradschool.nn.mlp_lm import MLPConfig, MLPLanguageModel
-from gradschool.optim import AdamW
+from gradschool.optim import AdamW, cosine_lr
 from gradschool.scalar.engine import Value
 from gradschool.tensor import manual_seed, no_grad
 
@@ -77,9 +76,7 @@ def train(
     rng = np.random.default_rng(seed)
     losses = []
     for step in range(steps):
-        optimizer.param_groups[0]["lr"] = min_lr + (lr - min_lr) * 0.5 * (
-            1 + math.cos(math.pi * step / steps)
-        )
+        optimizer.param_groups[0]["lr"] = cosine_lr(step, lr, min_lr, warmup_iters=0, lr_decay_iters=steps)
         xb, yb = get_example_batch(X, Y, batch_size, rng)
         loss = F.cross_entropy(model.forward_contexts(xb), yb)
         optimizer.zero_grad()
@@ -92,20 +89,23 @@ def train(
 
 
 def plot_embedding(model: MLPLanguageModel, tokenizer: CharTokenizer, path: str) -> None:
-    """The 2-D embedding of every character, as a labelled scatter plot."""
-    from gradschool.plot import require_matplotlib
+    """Every character's embedding as a labelled point, seen along the two directions in which the
+    embeddings differ most (their first two principal components)."""
+    from gradschool.rungs.plots import figure, save
 
-    plt = require_matplotlib()
-    C = model.wte.weight.data[: tokenizer.vocab_size]
-    fig, ax = plt.subplots(figsize=(7, 7))
-    ax.scatter(C[:, 0], C[:, 1], s=200, c="tab:blue", alpha=0.3)
+    C = model.wte.weight.data[: tokenizer.vocab_size].astype(np.float64)
+    centered = C - C.mean(axis=0)
+    _, s, directions = np.linalg.svd(centered, full_matrices=False)
+    xy = centered @ directions[:2].T
+    shown = (s[:2] ** 2).sum() / (s**2).sum()
+    fig, ax = figure((7, 7))
+    ax.scatter(xy[:, 0], xy[:, 1], s=200, c="tab:blue", alpha=0.3)
     for i, ch in enumerate(tokenizer.itos):
-        ax.text(C[i, 0], C[i, 1], ch, ha="center", va="center", fontsize=12)
-    ax.set_title("what a 2-D character embedding learned ('.' is start/end)")
+        ax.text(xy[i, 0], xy[i, 1], ch, ha="center", va="center", fontsize=12)
+    ax.set_title(f"the {C.shape[1]}-D character embeddings along their two main directions "
+                 f"({shown:.0%} of their spread; '.' is start/end)")
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    print(f"saved the embedding plot to {path}")
+    save(fig, path)
 
 
 def main(plot: str | None = None) -> None:
@@ -129,7 +129,7 @@ def main(plot: str | None = None) -> None:
     for step, loss in enumerate(scalar_steps(X[:16], Y[:16], V)):
         print(f"  step {step}  loss {loss:.4f}")
 
-    n_embd = 2 if plot else 10
+    n_embd = 10
     print(f"\n2. The Tensor engine: embeddings of size {n_embd}, 200 tanh units, minibatches of 128")
     manual_seed(42)
     model = MLPLanguageModel(MLPConfig(block_size=block_size, vocab_size=V, n_embd=n_embd, n_hidden=200))
@@ -151,3 +151,7 @@ def main(plot: str | None = None) -> None:
         print("  " + tokenizer.decode(ids[: ids.index(0)] if 0 in ids else ids))
     if plot:
         plot_embedding(model, tokenizer, plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -156,9 +156,9 @@ def main(plot: str | None = None) -> None:
           f"training accuracy {accuracy:.0%}")
 
     if plot:
-        import matplotlib.pyplot as plt
+        from gradschool.rungs.plots import figure, save
 
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        fig, axes = figure((10, 4), 1, 2)
         for ax, (name, r) in zip(axes, (("two moons", moons), ("spirals", spirals))):
             ax.plot(r["scalar"], "o", label="scalar engine (Value)", alpha=0.6)
             ax.plot(r["tensor"], "-", label="Tensor engine")
@@ -166,8 +166,7 @@ def main(plot: str | None = None) -> None:
             ax.set_xlabel("step")
             ax.set_ylabel("loss")
             ax.legend()
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
-        print(f"plot saved to {plot}")
+        save(fig, plot)
 
 
 if __name__ == "__main__":

@@ -85,17 +85,16 @@ def main(plot: str | None = None) -> None:
           " quadruples it.")
 
     if plot:
-        import matplotlib.pyplot as plt
+        from gradschool.rungs.plots import figure, save
 
-        fig, ax = plt.subplots(figsize=(5, 5))
+        fig, ax = figure((5, 5))
         ax.imshow(w_vec, cmap="viridis")
         ax.set_xticks(range(len(text)), list(text))
         ax.set_yticks(range(len(text)), list(text))
         ax.set_xlabel("attends to (key)")
         ax.set_ylabel("position (query)")
         ax.set_title("causal self-attention weights")
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
-        print(f"plot saved to {plot}")
+        save(fig, plot)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from gradschool.nn import Embedding, LayerNorm, Linear, Module, ModuleList
 from gradschool.nn.gpt import MLP, CausalSelfAttention, GPTConfig
 from gradschool.optim import AdamW
 from gradschool.tensor import Tensor, manual_seed
+from gradschool.tensor.random import generator
 
 
 class Block(Module):
@@ -50,9 +51,10 @@ class DeepModel(Module):
         self.h = ModuleList([Block(config, residual, layer_norm) for _ in range(config.n_layer)])
         self.ln_f = LayerNorm(config.n_embd, bias=config.bias)
         self.head = Linear(config.n_embd, config.vocab_size, bias=False)
-        for name, p in self.named_parameters():  # GPT-2's init, as in gradschool.nn.gpt
+        rng = generator()  # the seeded global generator: every weight gets its own draws
+        for p in self.parameters():  # GPT-2's init, as in gradschool.nn.gpt
             if p.ndim == 2:
-                p.data[...] = np.random.default_rng(len(name)).normal(0.0, 0.02, p.shape)
+                p.data[...] = rng.normal(0.0, 0.02, p.shape)
 
     def forward(self, idx: np.ndarray) -> Tensor:
         x = self.wte(idx) + self.wpe(np.arange(idx.shape[1]))
@@ -107,17 +109,16 @@ def main(plot: str | None = None) -> None:
           "\nscale of the stream drifts from block to block.")
 
     if plot:
-        import matplotlib.pyplot as plt
+        from gradschool.rungs.plots import figure, save
 
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = figure((7, 4))
         for name, losses in results.items():
             ax.plot(np.convolve(losses, np.ones(10) / 10, mode="valid"), label=name)
         ax.set_xlabel("step")
         ax.set_ylabel("training loss (mean of 10 steps)")
         ax.set_title(f"{config.n_layer} transformer blocks")
         ax.legend()
-        fig.savefig(plot, dpi=120, bbox_inches="tight")
-        print(f"plot saved to {plot}")
+        save(fig, plot)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,23 @@ class Value:
         self._local_grads = _local_grads  # d(self)/d(child) for each child, computed in the forward pass
         self._op = _op  # the operation that produced this Value ('' for a leaf)
 
+    # ---- the node's place in the graph, read-only: for drawings and demos ----
+
+    @property
+    def children(self) -> tuple["Value", ...]:
+        """The Values this one was computed from, in the operation's order (a * a lists a twice)."""
+        return self._prev
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(child) for each of `children`, computed in the forward pass."""
+        return self._local_grads
+
+    @property
+    def op(self) -> str:
+        """The operation that produced this Value ('' for a leaf)."""
+        return self._op
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         op = f", op={self._op!r}" if self._op else ""
@@ -66,8 +83,9 @@ class Value:
         a, b = self.data, other.data
         if b == 0:
             raise ZeroDivisionError(f"division by zero: {a!r} / {b!r}")
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        return Value(a / b, (self, other), "/", (1.0 / b, -a / (b * b)))
+        out = a / b
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2, written -(a/b)/b so that b^2 cannot underflow to 0 (b = 1e-170)
+        return Value(out, (self, other), "/", (1.0 / b, -out / b))
 
     def __neg__(self) -> "Value":
         # d(-a)/da = -1
@@ -149,26 +167,12 @@ class Value:
 
     def backward(self) -> None:
         """Fill in d(self)/d(node) for every node behind self: added to the leaves, fresh for the rest."""
-        # 1. The nodes that have inputs (a leaf has nothing to pass on) in topological order, children before
-        #    parents, by a depth-first search with an explicit stack: a deep graph would overflow Python's
-        #    recursion limit. A node is popped twice: first it goes back on the stack under its children,
-        #    then, once they are all listed, it is listed itself. Their gradients restart from zero.
+        # 1. The nodes that have inputs (a leaf has nothing to pass on), children before parents; their
+        #    gradients restart from zero.
         leaf_grad = self.grad
-        topo: list[Value] = []
-        visited, listed = set(), set()
-        stack = [self]
-        while stack:
-            v = stack.pop()
-            if v not in visited:
-                visited.add(v)
-                v.grad = 0.0
-                stack.append(v)
-                for child in v._prev:
-                    if child._prev and child not in visited:
-                        stack.append(child)
-            elif v not in listed:
-                listed.add(v)
-                topo.append(v)
+        topo = topological_order(self, leaves=False)
+        for v in topo:
+            v.grad = 0.0
         # 2. d(self)/d(self) = 1, the seed of the chain rule (added to the old gradient if self is a leaf)
         self.grad = 1.0 if self._prev else leaf_grad + 1.0
         # 3. From the output back to the inputs, each node hands its children local derivative * its gradient.
@@ -203,6 +207,30 @@ class Value:
         from gradschool.scalar.graph import to_svg  # imported here: graph.py imports this module
 
         return to_svg(self)
+
+
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+    """Every node behind root (root included), each once, children before parents: root comes last.
+
+    A depth-first search with an explicit stack, since a deep graph would overflow Python's recursion limit.
+    A node is popped twice: first it goes back on the stack under its children, then, once they are all
+    listed, it is listed itself. leaves=False leaves out the nodes that have no inputs (except root).
+    """
+    order: list[Value] = []
+    visited, listed = set(), set()
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if v not in visited:
+            visited.add(v)
+            stack.append(v)
+            for child in v._prev:
+                if (leaves or child._prev) and child not in visited:
+                    stack.append(child)
+        elif v not in listed:
+            listed.add(v)
+            order.append(v)
+    return order
 
 
 # ---- n-ary nodes: a whole neuron's weighted sum as one node, and a sum of many terms ----

@@ -7,26 +7,13 @@
 
 from html import escape
 
-from gradschool.scalar.engine import Value
+from gradschool.scalar.engine import Value, topological_order
 
 
 def trace(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
     """All nodes behind root in topological order (inputs first, root last) and the (child, parent) edges."""
-    nodes: list[Value] = []
-    edges: list[tuple[Value, Value]] = []
-    visited = {root}
-    stack = [(root, False)]
-    while stack:  # depth-first, without recursion so that deep graphs work
-        v, children_done = stack.pop()
-        if children_done:
-            nodes.append(v)
-            continue
-        stack.append((v, True))
-        for child in dict.fromkeys(v._prev):  # each child once, even in a * a
-            edges.append((child, v))
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, False))
+    nodes = topological_order(root)
+    edges = [(child, v) for v in nodes for child in dict.fromkeys(v.children)]  # each child once, as in a * a
     return nodes, edges
 
 
@@ -47,8 +34,8 @@ def to_dot(root: Value) -> str:
         fields = (v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}")
         label = " | ".join(_dot_escape(field) for field in fields)
         lines.append(f'  n{n} [shape=record, label="{{ {label} }}"];')
-        if v._op:
-            lines.append(f'  n{n}op [label="{_dot_escape(v._op)}"];')
+        if v.op:
+            lines.append(f'  n{n}op [label="{_dot_escape(v.op)}"];')
             lines.append(f"  n{n}op -> n{n};")
     for child, parent in edges:
         lines.append(f"  n{ids[id(child)]} -> n{ids[id(parent)]}op;")
@@ -71,11 +58,11 @@ def to_svg(root: Value) -> str:
     row: dict[int, int] = {}
     rows_in_column: dict[int, int] = {}
     for v in nodes:  # topological order: every child already has its column
-        c = column[id(v)] = 1 + max((column[id(child)] for child in v._prev), default=-1)
+        c = column[id(v)] = 1 + max((column[id(child)] for child in v.children), default=-1)
         row[id(v)] = rows_in_column.get(c, 0)
         rows_in_column[c] = row[id(v)] + 1
     box_w = round(16 + CHAR_W * max(len(_box_text(v)) for v in nodes))
-    op_w = round(16 + CHAR_W * max((len(v._op) for v in nodes), default=1))  # an operation's oval
+    op_w = round(16 + CHAR_W * max((len(v.op) for v in nodes), default=1))  # an operation's oval
     col_w = box_w + op_w + 60  # box, gap for the edges, oval, short link to the result's box
 
     def box_xy(v: Value) -> tuple[int, int]:
@@ -95,10 +82,10 @@ def to_svg(root: Value) -> str:
         out.append(f'<g id="n{i}"><rect x="{x}" y="{y}" width="{box_w}" height="{BOX_H}" rx="4" '
                    f'fill="#f4f7ff" stroke="#335"/><text x="{x + box_w // 2}" y="{cy + 4}" '
                    f'text-anchor="middle">{escape(_box_text(v))}</text></g>')
-        if v._op:
+        if v.op:
             ox = x - 20 - op_w // 2
             out.append(f'<ellipse cx="{ox}" cy="{cy}" rx="{op_w // 2}" ry="13" fill="#fff4e0" stroke="#a60"/>'
-                       f'<text x="{ox}" y="{cy + 4}" text-anchor="middle">{escape(v._op)}</text>'
+                       f'<text x="{ox}" y="{cy + 4}" text-anchor="middle">{escape(v.op)}</text>'
                        f'<line x1="{ox + op_w // 2}" y1="{cy}" x2="{x}" y2="{cy}" stroke="#a60"/>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

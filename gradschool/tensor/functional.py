@@ -2,77 +2,21 @@
 
 Most are fused: one function computes the forward pass and a hand-derived backward pass, instead of a
 chain of small Tensor ops. That means fewer temporary arrays and fewer graph nodes, which is where a NumPy
-engine gets its speed. Matrix products go through np.matmul (BLAS) on 2-D arrays wherever possible.
+engine gets its speed. Matrix products go through np.matmul (BLAS) on 2-D arrays wherever possible; the
+NumPy tricks behind the speed (threads, BLAS row sums, ...) are in kernels.py, with their measurements.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
+from gradschool.tensor import kernels
+from gradschool.tensor.kernels import col_sum, exp_shifted, index_add, row_dot, row_sum
 from gradschool.tensor.parallel import parallel_for
 from gradschool.tensor.random import generator
-from gradschool.tensor.tensor import Tensor, _accumulate, index_add, unbroadcast
-
-
-@functools.cache
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(n, dtype=dtype)
-    ones.flags.writeable = False
-    return ones
-
-
-def _row_sum(a: np.ndarray) -> np.ndarray:
-    """Sum over the last axis, keeping it, as a matrix-vector product: BLAS does it several times faster."""
-    return np.matmul(a, _ones(a.shape[-1], a.dtype))[..., None]
-
-
-def _col_sum(a: np.ndarray) -> np.ndarray:
-    """Sum of the rows of a 2-D array (e.g. a bias gradient), as a vector-matrix product."""
-    return np.matmul(_ones(a.shape[0], a.dtype), a)
-
-
-def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """sum(a * b) over the last axis, keeping it, without building a * b.
-
-    For long rows a batch of (1, n) @ (n, 1) products is faster than einsum (19 vs 29 us for 768 rows of
-    128 floats); for short rows einsum is.
-    """
-    if a.shape[-1] >= 128:
-        return np.matmul(a[..., None, :], b[..., :, None])[..., 0]
-    return np.einsum("...i,...i->...", a, b)[..., None]
-
-
-EXP_COST = 8  # np.exp's time per float32, in plain elementwise passes (1.7 vs 0.2 ns on this CPU)
-
-
-def _exp_shifted(s: np.ndarray, keep: np.ndarray | None = None, out: np.ndarray | None = None):
-    """exp(s - shift) and the shift, for softmax-like functions (which do not change when s is shifted).
-
-    The shift must make the largest value of each row at most 0 (no overflow) and leave each row at least
-    one value that does not underflow. The row maximum does both, but a maximum along a short axis is a
-    slow reduction in NumPy; when all values lie within 60 of each other one global maximum does both too.
-    `keep` (a boolean mask, e.g. causal) zeroes the positions it leaves out.
-    """
-    if s.size == 0:
-        return np.exp(s), 0.0
-    hi = s.max()
-    if hi - s.min() < 60:
-        shift = hi
-    else:
-        if keep is not None:
-            s = np.where(keep, s, -np.inf)
-        shift = s.max(axis=-1, keepdims=True)
-    e = np.subtract(s, shift, out=out)
-    if e.ndim and len(e) > 1:  # split by rows; exp's cost makes it pay at a smaller size than a plain pass
-        parallel_for(lambda lo, hi: np.exp(e[lo:hi], out=e[lo:hi]), len(e), EXP_COST * e.size)
-    else:
-        np.exp(e, out=e)
-    if keep is not None:
-        e *= keep
-    return e, shift
+from gradschool.tensor.tensor import Tensor, accumulate_grad, unbroadcast
 
 
 def _need_tensors(fn: str, **args) -> None:
@@ -100,12 +44,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g):  # y = x W^T + b: dx = g W, dW = g^T x, db = sum of g over rows
         g2 = g.reshape(-1, n_out)
         if x.requires_grad:
-            _accumulate(x, np.matmul(g2, W).reshape(x.shape))
+            accumulate_grad(x, np.matmul(g2, W).reshape(x.shape))
         if weight.requires_grad:
-            _accumulate(weight, np.matmul(g2.T, x2))
+            accumulate_grad(weight, np.matmul(g2.T, x2))
         if bias is not None and bias.requires_grad:
-            _accumulate(bias, _col_sum(g2))
-    return Tensor._make(y.reshape(*x.shape[:-1], n_out), parents, backward, "linear")
+            accumulate_grad(bias, col_sum(g2))
+    return Tensor.from_op(y.reshape(*x.shape[:-1], n_out), parents, backward, "linear")
 
 
 def embedding(idx, weight: Tensor) -> Tensor:
@@ -114,16 +58,17 @@ def embedding(idx, weight: Tensor) -> Tensor:
     n = weight.shape[0]
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < -n or ids.max() >= n):
-        raise IndexError(f"embedding: index {ids.max() if ids.max() >= n else ids.min()} is out of range for "
-                         f"a table of {n} rows (valid: 0..{n - 1})")
+    if ids.size and (ids.min() < 0 or ids.max() >= n):  # no negative ids: -1 would quietly be the last row
+        bad = ids.min() if ids.min() < 0 else ids.max()
+        raise IndexError(f"embedding: id {bad} is out of range for a vocabulary of size {n} "
+                         f"(valid ids: 0..{n - 1})")
 
     def backward(g):  # each looked-up row gets its gradient added back; repeated ids add up
         if weight.grad is None:
             weight.grad = np.zeros(weight.shape, dtype=weight.dtype)
         if ids.size:
             index_add(weight.grad, ids.reshape(-1), g.reshape(ids.size, -1))
-    return Tensor._make(np.take(weight.data, ids, axis=0), (weight,), backward, "embedding")
+    return Tensor.from_op(np.take(weight.data, ids, axis=0), (weight,), backward, "embedding")
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -137,8 +82,8 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
 
     def forward(lo, hi):
         xh, r = xhat[lo:hi], rstd[lo:hi]
-        np.subtract(X[lo:hi], _row_sum(X[lo:hi]) / C, out=xh)
-        np.divide(_row_dot(xh, xh), C, out=r)
+        np.subtract(X[lo:hi], row_sum(X[lo:hi]) / C, out=xh)
+        np.divide(row_dot(xh, xh), C, out=r)
         r += eps
         np.sqrt(r, out=r)
         np.reciprocal(r, out=r)  # 1 / sqrt(var + eps)
@@ -155,9 +100,9 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
     def backward(g):  # dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), with dxhat = g * weight
         g2 = g.reshape(-1, C)
         if weight is not None and weight.requires_grad:
-            _accumulate(weight, np.einsum("ni,ni->i", g2, xhat))
+            accumulate_grad(weight, np.einsum("ni,ni->i", g2, xhat))
         if bias is not None and bias.requires_grad:
-            _accumulate(bias, _col_sum(g2))
+            accumulate_grad(bias, col_sum(g2))
         if not x.requires_grad:
             return
         dx = np.empty(X.shape, dtype)
@@ -165,19 +110,62 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
         def rows(lo, hi):
             gi, xh, d = g2[lo:hi], xhat[lo:hi], dx[lo:hi]
             dxhat = gi * weight.data if weight is not None else gi
-            np.multiply(xh, _row_dot(dxhat, xh) / C, out=d)
-            d += _row_sum(dxhat) / C
+            np.multiply(xh, row_dot(dxhat, xh) / C, out=d)
+            d += row_sum(dxhat) / C
             np.subtract(dxhat, d, out=d)
             d *= rstd[lo:hi]
         parallel_for(rows, len(X), X.size)
-        _accumulate(x, dx.reshape(x.shape))
-    return Tensor._make(y.reshape(x.shape), parents, backward, "layer_norm")
+        accumulate_grad(x, dx.reshape(x.shape))
+    return Tensor.from_op(y.reshape(x.shape), parents, backward, "layer_norm")
 
 
 def gelu(x: Tensor) -> Tensor:
-    """GELU, tanh approximation (GPT-2)."""
+    """GELU with the tanh approximation of GPT-2: x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+
+    Computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function with one exp instead of a tanh
+    (cheaper), in a few in-place passes per block of elements, the blocks spread over the cores. The
+    1 + exp(-2u) of each element is kept for backward, or computed again there for a big input.
+    """
     _need_tensors("gelu", x=x)
-    return x.gelu()
+    flat = x.data.reshape(-1)  # 1-D, so the in-place steps below also work for a 0-d Tensor
+    c, k = math.sqrt(2 / math.pi), 0.044715  # Python floats: they take the array's dtype
+    keep = flat.size <= kernels.RECOMPUTE_ABOVE
+    e, y = np.empty_like(flat) if keep else None, np.empty_like(flat)
+
+    def one_plus_exp(xs, es):  # es = 1 + exp(-2u) = 1 / sigmoid(2u)
+        np.multiply(xs, xs, out=es)
+        es *= -2 * c * k
+        es -= 2 * c
+        es *= xs  # -2u
+        np.exp(es, out=es)
+        es += 1
+        return es
+
+    def forward(lo, hi):
+        es = one_plus_exp(flat[lo:hi], e[lo:hi] if keep else y[lo:hi])
+        np.divide(flat[lo:hi], es, out=y[lo:hi])
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for x < -44 gives y = x / inf = 0, as it should
+        parallel_for(forward, flat.size, flat.size)
+
+    def backward(g):  # dy/dx = s (1 + x du2 (1 - s)), s = sigmoid(2u) = 1/e, du2 = 2c (1 + 3k x^2)
+        gf, d = g.reshape(-1), np.empty_like(flat)
+
+        def rows(lo, hi):
+            xs, ds = flat[lo:hi], d[lo:hi]
+            es = e[lo:hi] if keep else one_plus_exp(xs, np.empty_like(xs))
+            s = np.reciprocal(es, out=None if keep else es)  # sigmoid(2u); the kept e stays as it is
+            np.multiply(xs, xs, out=ds)
+            ds *= 6 * c * k
+            ds += 2 * c
+            ds *= xs
+            ds *= 1 - s
+            ds += 1
+            ds *= s
+            ds *= gf[lo:hi]
+        with np.errstate(over="ignore"):
+            parallel_for(rows, flat.size, flat.size)
+        accumulate_grad(x, d.reshape(x.shape))
+    return Tensor.from_op(y.reshape(x.shape), (x,), backward, "gelu")
 
 
 def relu(x: Tensor) -> Tensor:
@@ -198,23 +186,23 @@ def sigmoid(x: Tensor) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along axis, with a shift so that it never overflows."""
     _need_tensors("softmax", x=x)
-    p, _ = _exp_shifted(np.moveaxis(x.data, axis, -1))
-    p /= _row_sum(p)
+    p, _ = exp_shifted(np.moveaxis(x.data, axis, -1))
+    p /= row_sum(p)
 
     def backward(g):  # dx = p * (g - sum(g * p))
         gl = np.moveaxis(g, axis, -1)
-        dx = gl - _row_dot(gl, p)
+        dx = gl - row_dot(gl, p)
         dx *= p
-        _accumulate(x, np.moveaxis(dx, -1, axis))
-    return Tensor._make(np.moveaxis(p, -1, axis), (x,), backward, "softmax")
+        accumulate_grad(x, np.moveaxis(dx, -1, axis))
+    return Tensor.from_op(np.moveaxis(p, -1, axis), (x,), backward, "softmax")
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - log(sum(exp(x))) along axis, stable for any magnitude."""
     _need_tensors("log_softmax", x=x)
     X = np.moveaxis(x.data, axis, -1)
-    p, shift = _exp_shifted(X)
-    sums = _row_sum(p)
+    p, shift = exp_shifted(X)
+    sums = row_sum(p)
     p /= sums  # softmax, kept for backward
     np.log(sums, out=sums)
     sums += shift
@@ -222,10 +210,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
     def backward(g):  # dx = g - softmax(x) * sum(g)
         gl = np.moveaxis(g, axis, -1)
-        dx = p * -_row_sum(gl)
+        dx = p * -row_sum(gl)
         dx += gl
-        _accumulate(x, np.moveaxis(dx, -1, axis))
-    return Tensor._make(np.moveaxis(out, -1, axis), (x,), backward, "log_softmax")
+        accumulate_grad(x, np.moveaxis(dx, -1, axis))
+    return Tensor.from_op(np.moveaxis(out, -1, axis), (x,), backward, "log_softmax")
 
 
 def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
@@ -258,8 +246,8 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
     rows = np.arange(N)
     tt = np.where(valid, t, 0)
     X = logits.data
-    p, shift = _exp_shifted(X)
-    sums = _row_sum(p)
+    p, shift = exp_shifted(X)
+    sums = row_sum(p)
     p /= sums  # the softmax probabilities, kept for backward
     losses = np.log(sums[:, 0])  # -log p[target] = log(sum(exp(x - shift))) + shift - x[target]
     losses += shift if np.ndim(shift) == 0 else shift[:, 0]
@@ -272,8 +260,8 @@ def cross_entropy(logits: Tensor, targets, ignore_index: int = -1) -> Tensor:
         dx[rows, tt] -= scale
         if n != N:
             dx[~valid] = 0
-        _accumulate(logits, dx)
-    return Tensor._make(np.asarray(loss, dtype=X.dtype), (logits,), backward, "cross_entropy")
+        accumulate_grad(logits, dx)
+    return Tensor.from_op(np.asarray(loss, dtype=X.dtype), (logits,), backward, "cross_entropy")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -288,62 +276,125 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         mask *= 1 / (1 - p)
 
     def backward(g):  # dropped elements get no gradient, kept ones are scaled like the forward
-        _accumulate(x, g * mask)
-    return Tensor._make(x.data * mask, (x,), backward, "dropout")
+        accumulate_grad(x, g * mask)
+    return Tensor.from_op(x.data * mask, (x,), backward, "dropout")
 
 
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, is_causal: bool = False) -> Tensor:
-    """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
+def _attention_inputs(fn: str, q: Tensor, k: Tensor, v: Tensor | None = None):
+    """Check the shapes of q (..., L, D), k (..., S, D), v (..., S, Dv); their batch dims broadcast together.
 
-    is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
-    Every (batch, head) pair is its own small problem: the batch is cut into blocks spread over the cores.
+    Returns q, k, v as arrays viewed with one shared batch shape `lead` (no copies), and the output's batch.
     """
-    _need_tensors("scaled_dot_product_attention", q=q, k=k, v=v)
-    Q, K, V = q.data, k.data, v.data
+    _need_tensors(fn, q=q, k=k, v=v)
+    Q, K = q.data, k.data
+    V = v.data if v is not None else K
     if Q.ndim < 2 or Q.shape[-1] != K.shape[-1] or K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
+        raise ValueError(f"{fn}: q {Q.shape}, k {K.shape}, v {V.shape} do not fit: "
                          "need q (..., L, D), k (..., S, D), v (..., S, Dv)")
     try:
         batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     except ValueError:
-        raise ValueError(f"scaled_dot_product_attention: the batch dims of q {Q.shape}, k {K.shape} and "
-                         f"v {V.shape} do not broadcast together") from None
+        raise ValueError(f"{fn}: the batch dims of q {Q.shape}, k {K.shape} and v {V.shape} do not broadcast "
+                         "together") from None
     lead = batch or (1,)  # 2-D inputs: a batch of one
     Qb, Kb, Vb = (np.broadcast_to(a, lead + a.shape[-2:]) for a in (Q, K, V))  # views, no copies
-    (L, D), S, dtype = Q.shape[-2:], K.shape[-2], np.result_type(Q, K, V)
+    return Qb, Kb, Vb, batch
+
+
+def _attention_softmax(Q: np.ndarray, K: np.ndarray, scale: float, keep: np.ndarray | None,
+                       out: np.ndarray) -> None:
+    """out = softmax(Q K^T * scale) over the keys, the positions `keep` leaves out at 0 (the causal mask)."""
+    qs = Q * scale  # cheaper than scaling the (L, S) scores
+    np.matmul(qs, K.swapaxes(-1, -2), out=out)
+    exp_shifted(out, keep, out=out)
+    out /= row_sum(out)
+
+
+def attention_weights(q: Tensor, k: Tensor, is_causal: bool = False) -> Tensor:
+    """softmax(q k^T / sqrt(D)) for q (..., L, D), k (..., S, D): (..., L, S), each row summing to 1.
+
+    The weights scaled_dot_product_attention multiplies v by (before dropout), by the same code: to look at
+    what each position attends to.
+    """
+    Qb, Kb, _, batch = _attention_inputs("attention_weights", q, k)
+    (L, D), S = Qb.shape[-2:], Kb.shape[-2]
     scale = 1.0 / math.sqrt(D)
-    P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
-    out = np.empty(lead + (L, V.shape[-1]), dtype)
+    P = np.empty(Qb.shape[:-2] + (L, S), np.result_type(Qb, Kb))
     keep = np.tri(L, S, dtype=bool) if is_causal else None
 
     def forward(lo, hi):
-        qs = Qb[lo:hi] * scale  # cheaper than scaling the (L, S) scores
-        np.matmul(qs, Kb[lo:hi].swapaxes(-1, -2), out=P[lo:hi])
-        _exp_shifted(P[lo:hi], keep, out=P[lo:hi])
-        P[lo:hi] /= _row_sum(P[lo:hi])
-        np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
+        _attention_softmax(Qb[lo:hi], Kb[lo:hi], scale, keep, P[lo:hi])
+    parallel_for(forward, len(P), P.size)
+
+    def backward(g):  # P = softmax(S), S = Q K^T * scale: dS = P * (g - sum(g * P)), dQ = dS K, dK = dS^T Q
+        dS = np.broadcast_to(g, P.shape) - row_dot(np.broadcast_to(g, P.shape), P)
+        dS *= P
+        dS *= scale
+        if q.requires_grad:
+            accumulate_grad(q, unbroadcast(np.matmul(dS, Kb), q.shape))
+        if k.requires_grad:
+            accumulate_grad(k, unbroadcast(np.matmul(dS.swapaxes(-1, -2), Qb), k.shape))
+    return Tensor.from_op(P.reshape(batch + P.shape[-2:]), (q, k), backward, "attention_weights")
+
+
+def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, dropout_p: float = 0.0,
+                                 is_causal: bool = False) -> Tensor:
+    """softmax(q k^T / sqrt(D)) v for q (..., L, D), k (..., S, D), v (..., S, Dv), like PyTorch's.
+
+    is_causal masks out keys j > i for query i (the top-left aligned lower triangle, as PyTorch does).
+    dropout_p > 0 zeroes each attention weight with that probability and scales the rest by 1/(1 - p), as
+    PyTorch does in training (pass 0 in evaluation). Every (batch, head) pair is its own small problem: the
+    batch is cut into blocks spread over the cores.
+    """
+    Qb, Kb, Vb, batch = _attention_inputs("scaled_dot_product_attention", q, k, v)
+    if not 0 <= dropout_p <= 1:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be between 0 and 1, got {dropout_p}")
+    (L, D), S, dtype = Qb.shape[-2:], Kb.shape[-2], np.result_type(Qb, Kb, Vb)
+    lead = Qb.shape[:-2]
+    scale = 1.0 / math.sqrt(D)
+    P = np.empty(lead + (L, S), dtype)  # the attention weights, kept for backward
+    out = np.empty(lead + (L, Vb.shape[-1]), dtype)
+    keep = np.tri(L, S, dtype=bool) if is_causal else None
+    if dropout_p > 0:  # drawn here, not in the threads: the generator is not thread-safe
+        kept = generator().random(P.shape, dtype=np.float32) >= dropout_p
+        drop_scale = 1 / (1 - dropout_p) if dropout_p < 1 else 0.0
+        Pd = np.empty_like(P)  # the weights after dropout, which multiply v
+    else:
+        kept = Pd = None
+
+    def forward(lo, hi):
+        _attention_softmax(Qb[lo:hi], Kb[lo:hi], scale, keep, P[lo:hi])
+        if Pd is None:
+            np.matmul(P[lo:hi], Vb[lo:hi], out=out[lo:hi])
+        else:
+            np.multiply(P[lo:hi], kept[lo:hi], out=Pd[lo:hi])
+            Pd[lo:hi] *= drop_scale
+            np.matmul(Pd[lo:hi], Vb[lo:hi], out=out[lo:hi])
     parallel_for(forward, lead[0], P.size)
 
-    def backward(g):  # O = P V, P = softmax(S), S = Q K^T * scale
+    def backward(g):  # O = Pd V, Pd = P * mask / (1 - p) (or P), P = softmax(S), S = Q K^T * scale
         gb = np.broadcast_to(g, out.shape)
         dQ, dK, dV = (np.empty(a.shape, dtype) if t.requires_grad else None
                       for a, t in ((Qb, q), (Kb, k), (Vb, v)))
 
         def rows(lo, hi):
             Pi, gi = P[lo:hi], gb[lo:hi]
-            if dV is not None:  # dV = P^T dO
-                np.matmul(Pi.swapaxes(-1, -2), gi, out=dV[lo:hi])
+            if dV is not None:  # dV = Pd^T dO
+                np.matmul((Pi if Pd is None else Pd[lo:hi]).swapaxes(-1, -2), gi, out=dV[lo:hi])
             if dQ is None and dK is None:
                 return
-            dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dP = dO V^T
-            dS -= _row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
+            dS = np.matmul(gi, Vb[lo:hi].swapaxes(-1, -2))  # dPd = dO V^T
+            if Pd is not None:  # dP = dPd * mask / (1 - p)
+                dS *= kept[lo:hi]
+                dS *= drop_scale
+            dS -= row_dot(dS, Pi)  # dS = P * (dP - sum(dP * P)), without the scale
             dS *= Pi
             for d, a, other in ((dQ, dS, Kb), (dK, dS.swapaxes(-1, -2), Qb)):
                 if d is not None:  # dQ = dS K * scale, dK = dS^T Q * scale
                     np.matmul(a, other[lo:hi], out=d[lo:hi])
                     d[lo:hi] *= scale
         parallel_for(rows, lead[0], P.size)
-        for t, d, shape in ((q, dQ, Q.shape), (k, dK, K.shape), (v, dV, V.shape)):
+        for t, d in ((q, dQ), (k, dK), (v, dV)):
             if d is not None:
-                _accumulate(t, unbroadcast(d, shape))
-    return Tensor._make(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")
+                accumulate_grad(t, unbroadcast(d, t.shape))
+    return Tensor.from_op(out.reshape(batch + out.shape[-2:]), (q, k, v), backward, "sdpa")

@@ -4,6 +4,10 @@ The same idea as the scalar `Value`, one level up: every operation returns a new
 inputs (`_prev`) and a small function (`_backward`) that turns the gradient of the output into gradients of
 the inputs. `backward()` visits the graph in reverse topological order and calls those functions.
 
+An operation defined outside this file (the fused ops of functional.py, or your own) records itself the
+same way: `Tensor.from_op(result, parents, backward, name)`, its backward function handing each parent its
+gradient with `accumulate_grad(parent, g)`.
+
 Three rules keep it fast and leak-free:
 - a backward function receives the output's gradient as an argument and never captures the output Tensor
   itself, so the graph has no reference cycles and is freed as soon as the last Tensor goes away;
@@ -14,14 +18,12 @@ Three rules keep it fast and leak-free:
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from gradschool.tensor.memory import RECOMPUTE_ABOVE
-from gradschool.tensor.parallel import parallel_for
+from gradschool.tensor.kernels import index_add, stacked_matmul
 
 
 class _GradMode(threading.local):
@@ -34,6 +36,11 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 
 
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record a graph (False inside no_grad())."""
+    return _grad_mode.enabled
+
+
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Within this block operations record no graph (evaluation, sampling, optimizer updates)."""
@@ -42,23 +49,6 @@ def no_grad() -> Iterator[None]:
         yield
     finally:
         _grad_mode.enabled = previous
-
-
-def stacked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b), where a stack of matrices is cut along its first axis into blocks, one per thread.
-
-    BLAS spreads one big product over the cores, but runs each small product of a stack (attention's
-    (batch, heads, T, T) scores) on one core; NumPy lets go of the GIL inside BLAS, so blocks of the stack run
-    at once. Stacks whose batch dims differ (broadcast) are left to NumPy.
-    """
-    if a.ndim < 3 or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
-        return np.matmul(a, b)
-    out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
-
-    def blocks(lo: int, hi: int) -> None:
-        np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
-    parallel_for(blocks, len(a), out.size * a.shape[-1] // 4)  # a multiply-add costs ~1/4 of a pass's element
-    return out
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -76,28 +66,15 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def _accumulate(t: Tensor, g: np.ndarray) -> None:
-    """Add g to t.grad; the first gradient is stored as is (it is never shared with another Tensor)."""
+def accumulate_grad(t: Tensor, g: np.ndarray) -> None:
+    """Add g to t.grad, for a backward function; the first gradient is stored as is, not copied, so g must
+    not be shared with another Tensor."""
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
     if t.grad is None:
         t.grad = g if type(g) is np.ndarray else np.asarray(g)
     else:
         t.grad += g
-
-
-def index_add(target: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
-    """target[ids[i]] += rows[i] for every i, where repeated ids add up (a scatter-add), in place.
-
-    np.add.at does exactly this but slowly; for a table of modest size, multiplying the rows by a one-hot
-    matrix (one BLAS call) is many times faster.
-    """
-    if target.shape[0] * ids.size <= 1 << 22:
-        onehot = np.zeros((target.shape[0], ids.size), dtype=rows.dtype)
-        onehot[ids, np.arange(ids.size)] = 1
-        target += np.matmul(onehot, rows)
-    else:
-        np.add.at(target, ids, rows)
 
 
 def _accumulate_at(t: Tensor, index, g: np.ndarray, basic: bool) -> None:
@@ -111,6 +88,14 @@ def _accumulate_at(t: Tensor, index, g: np.ndarray, basic: bool) -> None:
         index_add(t.grad.reshape(len(t.grad), -1), index.reshape(-1), g.reshape(index.size, -1))
     else:
         np.add.at(t.grad, index, g)
+
+
+def _refuse_non_numbers(data, what: str) -> None:
+    """Raise TypeError for None, alone or in a list: NumPy would quietly turn it into NaN."""
+    if data is None or (isinstance(data, (list, tuple)) and any(
+            x is None for x in np.asarray(data, dtype=object).flat)):
+        shown = repr(data) if len(repr(data)) < 60 else repr(data)[:57] + "..."
+        raise TypeError(f"{what}, got {type(data).__name__} {shown} (None has no value; give a number)")
 
 
 def _freed(g: np.ndarray) -> None:
@@ -152,6 +137,8 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             data = data.data
+        elif not isinstance(data, (np.ndarray, np.generic)):
+            _refuse_non_numbers(data, "a Tensor holds numbers")
         if dtype is not None:
             data = np.asarray(data, dtype=dtype)
         elif isinstance(data, (np.ndarray, np.generic)):
@@ -171,8 +158,12 @@ class Tensor:
         self._op = ""
 
     @staticmethod
-    def _make(data, parents: tuple[Tensor, ...], backward: Callable[[np.ndarray], None], op: str) -> Tensor:
-        """The result of an operation: records the graph only if an input needs a gradient."""
+    def from_op(data, parents: tuple[Tensor, ...], backward: Callable[[np.ndarray], None], op: str) -> Tensor:
+        """The result of an operation on parents, recorded in the graph only if one needs a gradient.
+
+        backward(g) receives d(loss)/d(result) and calls accumulate_grad(parent, ...) for each parent that
+        requires a gradient; it must not capture the result itself (no reference cycles).
+        """
         out = Tensor.__new__(Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
@@ -192,6 +183,8 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         arr = np.asarray(other)
+        if arr.dtype.kind == "O":
+            _refuse_non_numbers(other, "a Tensor combines with numbers, arrays and Tensors")
         if self.data.dtype.kind == "f" and (not isinstance(other, np.ndarray) or arr.dtype.kind in "biu"):
             arr = arr.astype(self.data.dtype)
         return Tensor(arr)
@@ -208,6 +201,11 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The inputs of the operation that made this Tensor and need a gradient (() for a leaf)."""
+        return self._prev
 
     @property
     def T(self) -> Tensor:
@@ -263,7 +261,7 @@ class Tensor:
                 visited.add(id(node))
                 stack.append((node, True))
                 stack.extend((p, False) for p in node._prev if id(p) not in visited)
-        _accumulate(self, grad)
+        accumulate_grad(self, grad)
         for node in reversed(topo):
             if node._backward is None:  # a leaf: keep its gradient
                 continue
@@ -293,30 +291,30 @@ class Tensor:
             ga = unbroadcast(g, a.shape) if a.requires_grad else None
             if b.requires_grad:
                 gb = unbroadcast(g, b.shape)
-                _accumulate(b, gb.copy() if gb is ga else gb)  # never hand one array to two Tensors
+                accumulate_grad(b, gb.copy() if gb is ga else gb)  # never hand one array to two Tensors
             if ga is not None:
-                _accumulate(a, ga)
-        return Tensor._make(data, (a, b), backward, "+")
+                accumulate_grad(a, ga)
+        return Tensor.from_op(data, (a, b), backward, "+")
 
     def __sub__(self, other) -> Tensor:
         a, b, data = self._binary(other, np.subtract, "-")
 
         def backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
             if a.requires_grad:
-                _accumulate(a, unbroadcast(g, a.shape))
+                accumulate_grad(a, unbroadcast(g, a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(-g, b.shape))
-        return Tensor._make(data, (a, b), backward, "-")
+                accumulate_grad(b, unbroadcast(-g, b.shape))
+        return Tensor.from_op(data, (a, b), backward, "-")
 
     def __mul__(self, other) -> Tensor:
         a, b, data = self._binary(other, np.multiply, "*")
 
         def backward(g):  # d(ab)/da = b, d(ab)/db = a
             if a.requires_grad:
-                _accumulate(a, unbroadcast(g * b.data, a.shape))
+                accumulate_grad(a, unbroadcast(g * b.data, a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(g * a.data, b.shape))
-        return Tensor._make(data, (a, b), backward, "*")
+                accumulate_grad(b, unbroadcast(g * a.data, b.shape))
+        return Tensor.from_op(data, (a, b), backward, "*")
 
     def __truediv__(self, other) -> Tensor:
         a, b, data = self._binary(other, np.divide, "/")
@@ -324,10 +322,10 @@ class Tensor:
         def backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
             ga = g / b.data
             if b.requires_grad:
-                _accumulate(b, unbroadcast(-ga * data, b.shape))
+                accumulate_grad(b, unbroadcast(-ga * data, b.shape))
             if a.requires_grad:
-                _accumulate(a, unbroadcast(ga, a.shape))
-        return Tensor._make(data, (a, b), backward, "/")
+                accumulate_grad(a, unbroadcast(ga, a.shape))
+        return Tensor.from_op(data, (a, b), backward, "/")
 
     def __pow__(self, exponent) -> Tensor:
         if isinstance(exponent, (int, float)):
@@ -335,23 +333,23 @@ class Tensor:
             data = x.data * x.data if n == 2 else x.data ** n
 
             def backward(g):  # d(x^n)/dx = n x^(n-1)
-                _accumulate(x, g * (2 * x.data if n == 2 else n * x.data ** (n - 1)))
-            return Tensor._make(data, (x,), backward, f"**{n}")
+                accumulate_grad(x, g * (2 * x.data if n == 2 else n * x.data ** (n - 1)))
+            return Tensor.from_op(data, (x,), backward, f"**{n}")
         a, b, data = self._binary(exponent, np.power, "**")
 
         def backward_tensor(g):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)
             if a.requires_grad:
-                _accumulate(a, unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape))
+                accumulate_grad(a, unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(g * data * np.log(a.data), b.shape))
-        return Tensor._make(data, (a, b), backward_tensor, "**")
+                accumulate_grad(b, unbroadcast(g * data * np.log(a.data), b.shape))
+        return Tensor.from_op(data, (a, b), backward_tensor, "**")
 
     def __neg__(self) -> Tensor:
         x = self
 
         def backward(g):  # d(-x)/dx = -1
-            _accumulate(x, -g)
-        return Tensor._make(-x.data, (x,), backward, "neg")
+            accumulate_grad(x, -g)
+        return Tensor.from_op(-x.data, (x,), backward, "neg")
 
     def __radd__(self, other) -> Tensor:
         return self + other
@@ -394,29 +392,29 @@ class Tensor:
         x, data = self, np.exp(self.data)
 
         def backward(g):  # d(e^x)/dx = e^x
-            _accumulate(x, g * data)
-        return Tensor._make(data, (x,), backward, "exp")
+            accumulate_grad(x, g * data)
+        return Tensor.from_op(data, (x,), backward, "exp")
 
     def log(self) -> Tensor:
         x = self
 
         def backward(g):  # d(log x)/dx = 1/x
-            _accumulate(x, g / x.data)
-        return Tensor._make(np.log(x.data), (x,), backward, "log")
+            accumulate_grad(x, g / x.data)
+        return Tensor.from_op(np.log(x.data), (x,), backward, "log")
 
     def sqrt(self) -> Tensor:
         x, data = self, np.sqrt(self.data)
 
         def backward(g):  # d(sqrt x)/dx = 1/(2 sqrt x)
-            _accumulate(x, g * 0.5 / data)
-        return Tensor._make(data, (x,), backward, "sqrt")
+            accumulate_grad(x, g * 0.5 / data)
+        return Tensor.from_op(data, (x,), backward, "sqrt")
 
     def tanh(self) -> Tensor:
         x, data = self, np.tanh(self.data)
 
         def backward(g):  # d(tanh x)/dx = 1 - tanh(x)^2
-            _accumulate(x, g * (1 - data * data))
-        return Tensor._make(data, (x,), backward, "tanh")
+            accumulate_grad(x, g * (1 - data * data))
+        return Tensor.from_op(data, (x,), backward, "tanh")
 
     def sigmoid(self) -> Tensor:
         x = self
@@ -425,63 +423,20 @@ class Tensor:
         data *= 0.5
 
         def backward(g):  # d(sigmoid x)/dx = s (1 - s)
-            _accumulate(x, g * data * (1 - data))
-        return Tensor._make(data, (x,), backward, "sigmoid")
+            accumulate_grad(x, g * data * (1 - data))
+        return Tensor.from_op(data, (x,), backward, "sigmoid")
 
     def relu(self) -> Tensor:
         x, data = self, np.maximum(self.data, 0)
 
         def backward(g):  # d(relu x)/dx = 1 if x > 0 else 0
-            _accumulate(x, g * (data > 0))
-        return Tensor._make(data, (x,), backward, "relu")
+            accumulate_grad(x, g * (data > 0))
+        return Tensor.from_op(data, (x,), backward, "relu")
 
     def gelu(self) -> Tensor:
-        """GELU with the tanh approximation of GPT-2: x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
-
-        Computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function with one exp instead of a tanh
-        (cheaper), in a few in-place passes per block of elements, the blocks spread over the cores. The
-        1 + exp(-2u) of each element is kept for backward, or computed again there for a big input.
-        """
-        x = self.data.reshape(-1)  # 1-D, so the in-place steps below also work for a 0-d Tensor
-        c, k = math.sqrt(2 / math.pi), 0.044715  # Python floats: they take the array's dtype
-        keep = x.size <= RECOMPUTE_ABOVE
-        e, y = np.empty_like(x) if keep else None, np.empty_like(x)
-
-        def one_plus_exp(xs, es):  # es = 1 + exp(-2u) = 1 / sigmoid(2u)
-            np.multiply(xs, xs, out=es)
-            es *= -2 * c * k
-            es -= 2 * c
-            es *= xs  # -2u
-            np.exp(es, out=es)
-            es += 1
-            return es
-
-        def forward(lo, hi):
-            es = one_plus_exp(x[lo:hi], e[lo:hi] if keep else y[lo:hi])
-            np.divide(x[lo:hi], es, out=y[lo:hi])
-        with np.errstate(over="ignore"):  # exp(-2u) = inf for x < -44 gives y = x / inf = 0, as it should
-            parallel_for(forward, x.size, x.size)
-        inp = self
-
-        def backward(g):  # dy/dx = s (1 + x du2 (1 - s)), s = sigmoid(2u) = 1/e, du2 = 2c (1 + 3k x^2)
-            gf, d = g.reshape(-1), np.empty_like(x)
-
-            def rows(lo, hi):
-                xs, ds = x[lo:hi], d[lo:hi]
-                es = e[lo:hi] if keep else one_plus_exp(xs, np.empty_like(xs))
-                s = np.reciprocal(es, out=None if keep else es)  # sigmoid(2u); the kept e stays as it is
-                np.multiply(xs, xs, out=ds)
-                ds *= 6 * c * k
-                ds += 2 * c
-                ds *= xs
-                ds *= 1 - s
-                ds += 1
-                ds *= s
-                ds *= gf[lo:hi]
-            with np.errstate(over="ignore"):
-                parallel_for(rows, x.size, x.size)
-            _accumulate(inp, d.reshape(inp.shape))
-        return Tensor._make(y.reshape(inp.shape), (inp,), backward, "gelu")
+        """GELU with the tanh approximation of GPT-2 (fused: gradschool.tensor.functional.gelu)."""
+        from gradschool.tensor.functional import gelu
+        return gelu(self)
 
     def maximum(self, other) -> Tensor:
         """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
@@ -490,10 +445,10 @@ class Tensor:
         def backward(g):  # d max(a,b)/da = 1 where a > b, 1/2 where a == b, 0 elsewhere
             share = (a.data > b.data) + 0.5 * (a.data == b.data)
             if a.requires_grad:
-                _accumulate(a, unbroadcast(g * share, a.shape))
+                accumulate_grad(a, unbroadcast(g * share, a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(g * (1 - share), b.shape))
-        return Tensor._make(data, (a, b), backward, "maximum")
+                accumulate_grad(b, unbroadcast(g * (1 - share), b.shape))
+        return Tensor.from_op(data, (a, b), backward, "maximum")
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
         """Clamp into [lo, hi]; the gradient passes where lo <= x <= hi (like torch.clamp)."""
@@ -506,8 +461,8 @@ class Tensor:
                 inside &= x.data >= lo
             if hi is not None:
                 inside &= x.data <= hi
-            _accumulate(x, g * inside)
-        return Tensor._make(data, (x,), backward, "clip")
+            accumulate_grad(x, g * inside)
+        return Tensor.from_op(data, (x,), backward, "clip")
 
     def masked_fill(self, mask, value: float) -> Tensor:
         """Where mask is True put value; elsewhere keep x. The mask broadcasts against x."""
@@ -520,16 +475,16 @@ class Tensor:
             raise ValueError(f"masked_fill: mask of shape {m.shape} cannot be broadcast to {x.shape}")
 
         def backward(g):  # filled positions are constants: gradient 0 there, 1 elsewhere
-            _accumulate(x, np.where(m, 0, g))
-        return Tensor._make(data, (x,), backward, "masked_fill")
+            accumulate_grad(x, np.where(m, 0, g))
+        return Tensor.from_op(data, (x,), backward, "masked_fill")
 
     def astype(self, dtype) -> Tensor:
         """A copy in another float dtype (float32 <-> float64); the gradient is cast back."""
         x = self
 
         def backward(g):  # the identity, up to rounding
-            _accumulate(x, g.astype(x.dtype))
-        return Tensor._make(x.data.astype(dtype), (x,), backward, "astype")
+            accumulate_grad(x, g.astype(x.dtype))
+        return Tensor.from_op(x.data.astype(dtype), (x,), backward, "astype")
 
     # ---- reductions -------------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
@@ -538,8 +493,8 @@ class Tensor:
         def backward(g):  # every input element contributes once: copy g back over the reduced axes
             full = np.empty(x.shape, dtype=g.dtype)
             full[...] = _expand_reduced(g, x.ndim, axis, keepdims)
-            _accumulate(x, full)
-        return Tensor._make(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward, "sum")
+            accumulate_grad(x, full)
+        return Tensor.from_op(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward, "sum")
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         x = self
@@ -549,8 +504,8 @@ class Tensor:
             full = np.empty(x.shape, dtype=g.dtype)
             full[...] = _expand_reduced(g, x.ndim, axis, keepdims)
             full /= n
-            _accumulate(x, full)
-        return Tensor._make(np.mean(x.data, axis=axis, keepdims=keepdims), (x,), backward, "mean")
+            accumulate_grad(x, full)
+        return Tensor.from_op(np.mean(x.data, axis=axis, keepdims=keepdims), (x,), backward, "mean")
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         """Maximum over axis; ties share the gradient evenly (like torch.amax)."""
@@ -561,8 +516,8 @@ class Tensor:
             top = _expand_reduced(data, x.ndim, axis, keepdims)
             hit = x.data == top
             share = hit / np.sum(hit, axis=axis, keepdims=True)
-            _accumulate(x, share * _expand_reduced(g, x.ndim, axis, keepdims))
-        return Tensor._make(data, (x,), backward, "max")
+            accumulate_grad(x, share * _expand_reduced(g, x.ndim, axis, keepdims))
+        return Tensor.from_op(data, (x,), backward, "max")
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
         """Variance sum((x - mean)^2) / (n - correction): correction=1 (unbiased) as torch, 0 as NumPy."""
@@ -572,8 +527,9 @@ class Tensor:
         data = np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - correction)
 
         def backward(g):  # d var/dx = 2 (x - mean) / (n - correction)
-            _accumulate(x, centered * (_expand_reduced(g, x.ndim, axis, keepdims) * (2 / (n - correction))))
-        return Tensor._make(data, (x,), backward, "var")
+            scale = _expand_reduced(g, x.ndim, axis, keepdims) * (2 / (n - correction))
+            accumulate_grad(x, centered * scale)
+        return Tensor.from_op(data, (x,), backward, "var")
 
     # ---- matrix multiplication --------------------------------------------------------------------------
     def __matmul__(self, other) -> Tensor:
@@ -591,10 +547,12 @@ class Tensor:
             if a.ndim == 1:
                 g = g[..., None, :]
             if a.requires_grad:
-                _accumulate(a, unbroadcast(stacked_matmul(g, B.swapaxes(-1, -2)), A.shape).reshape(a.shape))
+                dA = stacked_matmul(g, B.swapaxes(-1, -2))
+                accumulate_grad(a, unbroadcast(dA, A.shape).reshape(a.shape))
             if b.requires_grad:
-                _accumulate(b, unbroadcast(stacked_matmul(A.swapaxes(-1, -2), g), B.shape).reshape(b.shape))
-        return Tensor._make(data, (a, b), backward, "@")
+                dB = stacked_matmul(A.swapaxes(-1, -2), g)
+                accumulate_grad(b, unbroadcast(dB, B.shape).reshape(b.shape))
+        return Tensor.from_op(data, (a, b), backward, "@")
 
     def __rmatmul__(self, other) -> Tensor:
         return self._lift(other) @ self
@@ -613,8 +571,8 @@ class Tensor:
                              f"into shape {tuple(shape)}") from None
 
         def backward(g):  # same numbers, old shape
-            _accumulate(x, g.reshape(x.shape))
-        return Tensor._make(data, (x,), backward, "reshape")
+            accumulate_grad(x, g.reshape(x.shape))
+        return Tensor.from_op(data, (x,), backward, "reshape")
 
     view = reshape
 
@@ -624,8 +582,8 @@ class Tensor:
         inverse = tuple(np.argsort(dims))
 
         def backward(g):  # undo the permutation
-            _accumulate(x, g.transpose(inverse))
-        return Tensor._make(x.data.transpose(dims), (x,), backward, "permute")
+            accumulate_grad(x, g.transpose(inverse))
+        return Tensor.from_op(x.data.transpose(dims), (x,), backward, "permute")
 
     def transpose(self, a: int = -2, b: int = -1) -> Tensor:
         """Swap two axes (by default the last two)."""
@@ -646,7 +604,7 @@ class Tensor:
 
             def backward(g, index=index):  # the piece's gradient lands in its slice of x
                 _accumulate_at(x, index, g, basic=True)
-            pieces.append(Tensor._make(x.data[index], (x,), backward, "split"))
+            pieces.append(Tensor.from_op(x.data[index], (x,), backward, "split"))
             start += s
         return pieces
 
@@ -660,7 +618,7 @@ class Tensor:
 
         def backward(g):  # scatter g back to the positions read; repeated positions add up
             _accumulate_at(x, index, g, basic)
-        return Tensor._make(data, (x,), backward, "index")
+        return Tensor.from_op(data, (x,), backward, "index")
 
     # ---- functions that are also methods, as in PyTorch -------------------------------------------------
     def softmax(self, axis: int = -1) -> Tensor:
@@ -696,10 +654,10 @@ def where(cond, a, b) -> Tensor:
 
     def backward(g):  # d/da = cond, d/db = not cond
         if a.requires_grad:
-            _accumulate(a, unbroadcast(np.where(c, g, 0), a.shape))
+            accumulate_grad(a, unbroadcast(np.where(c, g, 0), a.shape))
         if b.requires_grad:
-            _accumulate(b, unbroadcast(np.where(c, 0, g), b.shape))
-    return Tensor._make(data, (a, b), backward, "where")
+            accumulate_grad(b, unbroadcast(np.where(c, 0, g), b.shape))
+    return Tensor.from_op(data, (a, b), backward, "where")
 
 
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -715,8 +673,8 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     def backward(g):  # each input gets back its own slice of g
         for t, lo, hi in zip(tensors, bounds[:-1], bounds[1:], strict=True):
             if t.requires_grad:
-                _accumulate(t, g[(slice(None),) * (axis % g.ndim) + (slice(lo, hi),)])
-    return Tensor._make(data, tensors, backward, "cat")
+                accumulate_grad(t, g[(slice(None),) * (axis % g.ndim) + (slice(lo, hi),)])
+    return Tensor.from_op(data, tensors, backward, "cat")
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -730,5 +688,5 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     def backward(g):  # each input gets back its own slice of g
         for i, t in enumerate(tensors):
             if t.requires_grad:
-                _accumulate(t, np.take(g, i, axis=axis))
-    return Tensor._make(data, tensors, backward, "stack")
+                accumulate_grad(t, np.take(g, i, axis=axis))
+    return Tensor.from_op(data, tensors, backward, "stack")

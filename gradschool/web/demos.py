@@ -67,13 +67,13 @@ def derivative(x: float) -> dict:
 
 def unique_children(node: Value) -> list[Value]:
     """node's inputs, each once (in a*a the same Value is both inputs)."""
-    return list({id(c): c for c in node._prev}.values())
+    return list({id(c): c for c in node.children}.values())
 
 
 def local_gradients(node: Value) -> list[float]:
     """d(node)/d(child) for each unique child, as the engine stored them in the forward pass."""
     grads: dict[int, float] = {}
-    for child, local in zip(node._prev, node._local_grads):
+    for child, local in zip(node.children, node.local_grads):
         grads[id(child)] = grads.get(id(child), 0.0) + local  # a*a: a is both inputs, so the slopes add
     return [grads[id(c)] for c in unique_children(node)]
 
@@ -83,7 +83,7 @@ def expression_graph(expression: str, variables: dict[str, float]) -> dict:
     root, _ = parse(expression, variables)
     nodes, _ = trace(root)
     ids = {id(v): i for i, v in enumerate(nodes)}
-    out = [{"id": i, "label": v.label, "op": v._op, "data": v.data, "children": [ids[id(c)] for c in
+    out = [{"id": i, "label": v.label, "op": v.op, "data": v.data, "children": [ids[id(c)] for c in
             unique_children(v)], "terms": []} for i, v in enumerate(nodes)]
     try:
         root.backward()
