@@ -1,15 +1,13 @@
 """Rungs 1-3, the scalar-engine programs: the seed's lines, the loss trajectories, the plots, the CLI."""
 
 import math
-import random
 import re
 
 import pytest
 from click.testing import CliRunner
 
 from gradschool.cli import cli
-from gradschool.data.toy import make_spirals
-from gradschool.diverge import TrainingDiverged, check_finite, check_loss
+from gradschool.diverge import TrainingDiverged, check_finite
 from gradschool.rungs import r1_neuron, r2_mlp, r3_learning_well
 
 SEED_LINES = [
@@ -148,8 +146,14 @@ def test_rung3_generalizes_to_the_validation_set(rung3_output):
 
 
 def test_rung3_catches_divergence_with_advice_instead_of_nan(rung3_output):
-    assert "training diverged" in rung3_output
-    assert "lower the learning rate" in rung3_output
+    after = rung3_output.split("the same recipe with learning rate 100:\n", 1)[1].splitlines()
+    steps = [line for line in after if line.startswith("step ")]
+    caught = [line for line in after if line.startswith("training diverged")]
+    assert len(caught) == 1, after  # caught once, and the run stopped there
+    assert after[-1] == caught[0] or after.index(caught[0]) > after.index(steps[-1])
+    step = int(re.search(r"at step (\d+)", caught[0]).group(1))
+    assert step <= 10  # within the first steps, long before the 300 of the run
+    assert "lower the learning rate (it is 100; try 10)" in caught[0]
     assert not re.search(r"\bnan\b", rung3_output, re.IGNORECASE)
 
 
@@ -157,35 +161,3 @@ def test_rung3_shows_mse_barely_pushing_a_confident_mistake(rung3_output):
     assert "cross-entropy" in rung3_output and "squared error" in rung3_output
 
 
-def test_check_finite_refuses_nan_and_inf_with_advice():
-    check_finite(2.5, step=3)
-    for bad in [math.nan, math.inf, -math.inf]:
-        with pytest.raises(TrainingDiverged, match=r"step 7.*learning rate \(it is 0\.5; try 0\.05"):
-            check_finite(bad, step=7, lr=0.5)
-
-
-def test_check_loss_catches_a_blow_up_before_it_becomes_nan():
-    check_loss(5.0, step=1, first_loss=1.0)
-    with pytest.raises(TrainingDiverged, match=r"blew up to 1e\+04 at step 2.*lower the learning rate"):
-        check_loss(1e4, step=2, first_loss=1.0)
-    with pytest.raises(TrainingDiverged, match="nan"):
-        check_loss(math.nan, step=2, first_loss=1.0)
-
-
-def test_make_spirals_is_deterministic_and_balanced():
-    xs, ys = make_spirals(300, classes=3, noise=0.2, rng=random.Random(5))
-    again, _ = make_spirals(300, classes=3, noise=0.2, rng=random.Random(5))
-    assert xs == again
-    assert len(xs) == 300 and all(len(x) == 2 for x in xs)
-    assert sorted(set(ys)) == [0, 1, 2] and [ys.count(c) for c in range(3)] == [100, 100, 100]
-    assert all(math.hypot(*x) <= 1.0 for x in xs)  # radius runs from 0 to 1
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n": 2, "classes": 3}, "at least one point per class"),
-    ({"n": 10, "classes": 0}, "classes must be at least 1"),
-    ({"n": 10, "noise": -0.1}, "noise must be >= 0"),
-])
-def test_make_spirals_refuses_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        make_spirals(**kwargs)
