@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 from gradschool.tensor import tensor
 from gradschool.train import load_model, make_config, train
 from gradschool.web.app import create_app
-from gradschool.web.lm import Runs, TinyTraining
+from gradschool.web.lm_training import claim_folder
+
+WS = "ws://127.0.0.1:8000"  # websocket_connect needs the full URL, else it names the host "testserver"
+
+
+def local_client(app) -> TestClient:
+    """A test client that names the server by its own address (the app refuses any other Host)."""
+    return TestClient(app, base_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +34,7 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(runs):
-    return TestClient(create_app(runs_dir=runs))
+    return local_client(create_app(runs_dir=runs))
 
 
 def post(client, path: str, body: dict) -> dict:
@@ -138,11 +145,12 @@ def test_bad_inputs_get_clear_4xx(client):
                  {"max_new_tokens": 501}, {"prompt": "a" * 201}, {"seed": -1}, {"path": "x"}]:
         r = client.post("/api/lm/sample", json={"model": "names-gpt", **body})
         assert r.status_code == 422, body
-        assert r.json()["detail"][0]["loc"][-1] in {*body, "temperature"}
+        [error] = r.json()["errors"]
+        assert error["field"] in body and error["field"] in r.json()["detail"]
 
 
 def test_no_runs_folder_means_no_models(tmp_path):
-    c = TestClient(create_app(runs_dir=tmp_path / "missing"))
+    c = local_client(create_app(runs_dir=tmp_path / "missing"))
     assert c.get("/api/lm/models").json() == []
     r = c.post("/api/lm/next", json={"model": "x"})
     assert r.status_code == 404 and "none yet: train a tiny model first" in r.json()["detail"]
@@ -154,8 +162,8 @@ def test_page_and_code_panel(client):
 
 
 def test_training_a_tiny_model_over_the_websocket(tmp_path):
-    c = TestClient(create_app(runs_dir=tmp_path))
-    with c.websocket_connect("/api/lm/train") as ws:
+    c = local_client(create_app(runs_dir=tmp_path))
+    with c.websocket_connect(WS + "/api/lm/train") as ws:
         ws.send_json({"type": "start", "steps": 1})
         assert "steps" in ws.receive_json()["detail"]
         ws.send_json({"type": "start", "data": "names", "steps": 50, "n_embd": 16})
@@ -172,13 +180,12 @@ def test_training_a_tiny_model_over_the_websocket(tmp_path):
 
 
 def test_training_can_be_cancelled_and_names_never_clash(tmp_path):
-    runs = Runs(tmp_path)
     (tmp_path / "tiny-names").mkdir()
-    assert TinyTraining(runs, "names", 50, 1, 16, 0).name == "tiny-names-2"
-    c = TestClient(create_app(runs_dir=tmp_path))
-    with c.websocket_connect("/api/lm/train") as ws:
+    assert claim_folder(tmp_path, "tiny-names").name == "tiny-names-2"  # created, so taken too
+    c = local_client(create_app(runs_dir=tmp_path))
+    with c.websocket_connect(WS + "/api/lm/train") as ws:
         ws.send_json({"type": "start", "data": "names", "steps": 500, "n_embd": 16})
-        assert ws.receive_json()["name"] == "tiny-names-2"
+        assert ws.receive_json()["name"] == "tiny-names-3"
         ws.send_json({"type": "cancel"})
         while (m := ws.receive_json())["type"] == "progress":
             pass
