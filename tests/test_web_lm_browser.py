@@ -8,7 +8,8 @@ import os
 
 import browser
 import pytest
-from browser import DOCS, serve, watched_tab
+from browser import DOCS, watched_tab
+from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.train import make_config, train
