@@ -67,7 +67,8 @@ def claim_folder(runs: Path, base: str) -> Path:
 
 def without_paths(message: str, folder: Path) -> str:
     """message with the server's runs folder path left out (a page never learns the server's paths)."""
-    for path in {str(folder.resolve()), str(folder)}:
+    given = str(folder)
+    for path in {str(folder.resolve()), *([given] if os.sep in given else [])}:  # never a bare word
         message = message.replace(path + os.sep, "").replace(path, "the runs folder")
     return message
 
