@@ -322,20 +322,28 @@ def latency_under_load(server: Server, path: str, start: dict | list, clients: i
     while len(answers) < clients and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(2.0)  # the trainings are under way
-    times = []
-    with httpx.Client(timeout=30) as c:
+    times, lm_times = [], []
+    with httpx.Client(timeout=60) as c:
         for _ in range(gets):
             t0 = time.perf_counter()
             c.get(server.url + "/neuron")
             times.append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            c.post(server.url + "/api/lm/next", json={"model": "names-gpt", "prompt": "an"})
+            lm_times.append(1000 * (time.perf_counter() - t0))
             time.sleep(0.05)
     stop.set()
     for t in threads:
         t.join(timeout=60)
     kinds = Counter(a["type"] for a in answers)
-    times.sort()
-    return {"median": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))], "answers": kinds,
+    return {"get": spread(times), "lm": spread(lm_times), "answers": kinds,
             "leaks": sum(str(server.runs.resolve()) in a.get("detail", "") for a in answers)}
+
+
+def spread(times: list[float]) -> str:
+    """The median and 95th percentile of latencies in ms, as text."""
+    times = sorted(times)
+    return f"median {statistics.median(times):.1f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms"
 
 
 def main() -> None:
@@ -351,16 +359,16 @@ def main() -> None:
         with running_server(workdir, args.server_path) as server:
             print(f"server: {server.url} (load average {os.getloadavg()[0]:.1f}; the machine is shared)")
             idle = latency_under_load(server, "/api/lm/train", [], 0, args.gets)
-            print(f"GET /neuron, idle: median {idle['median']:.1f} ms, p95 {idle['p95']:.1f} ms")
+            print(f"idle: GET /neuron {idle['get']}; POST /api/lm/next {idle['lm']}")
             lm = latency_under_load(server, "/api/lm/train", {"type": "start", "steps": 2000}, args.clients,
                                     args.gets)
-            print(f"GET /neuron while {args.clients} clients train language models: median "
-                  f"{lm['median']:.1f} ms, p95 {lm['p95']:.1f} ms; answers {dict(lm['answers'])}, "
+            print(f"while {args.clients} clients train language models: GET /neuron {lm['get']}; "
+                  f"POST /api/lm/next {lm['lm']}; answers {dict(lm['answers'])}, "
                   f"server paths shown {lm['leaks']}")
             moons = [{"type": "reset", "config": {"task": "moons", "hidden": [16, 16]}}, {"type": "play"}]
             play = latency_under_load(server, "/api/train", moons, args.clients, args.gets)
-            print(f"GET /neuron while {args.clients} clients play moons on the Training page: median "
-                  f"{play['median']:.1f} ms, p95 {play['p95']:.1f} ms; answers {dict(play['answers'])}")
+            print(f"while {args.clients} clients play moons on the Training page: GET /neuron {play['get']}; "
+                  f"POST /api/lm/next {play['lm']}; answers {dict(play['answers'])}")
             tally = Tally()
             for section, make in SECTIONS.items():
                 for case in make():

@@ -7,6 +7,7 @@ language-model trainings, and the plain 422 for any bad input, through the TestC
 import json
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -27,6 +28,7 @@ from gradschool.web import pages
 from gradschool.web.app import create_app
 from gradschool.web.lm_training import MAX_TRAININGS, claim_folder
 from gradschool.web.security import MAX_BODY
+from gradschool.web.session import SWITCH_INTERVAL
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000"
@@ -378,3 +380,11 @@ def test_fuzzed_training_messages_leave_the_session_working(message):
         while (m := ws.receive_json())["type"] != "reset":
             assert m["type"] in ("error", "step", "paused", "diverged")
             assert m["type"] != "error" or "Input should" not in m["detail"]
+
+
+def test_the_server_asks_for_the_gil_sooner_only_while_it_runs():
+    before = sys.getswitchinterval()
+    with TestClient(create_app(), base_url=BASE) as c:  # runs the app's lifespan
+        assert c.get("/").status_code == 200
+        assert sys.getswitchinterval() == SWITCH_INTERVAL < before
+    assert sys.getswitchinterval() == before

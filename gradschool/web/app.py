@@ -37,7 +37,7 @@ from gradschool.web.schemas import (
     plain_errors,
 )
 from gradschool.web.security import MAX_BODY, Guard
-from gradschool.web.session import Session, read_message
+from gradschool.web.session import Session, read_message, sharing_the_gil
 
 MAX_TRAINING_SESSIONS = 8
 # uvicorn's settings for this app: a websocket message may be no bigger than an HTTP body.
@@ -82,7 +82,7 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
     """
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and the course works offline.
     app = FastAPI(title="gradschool course", version=__version__, docs_url=None, redoc_url=None,
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, lifespan=sharing_the_gil)
     app.add_middleware(Guard, hosts=hosts)
     app.state.sessions = set()  # the open training sessions
     app.include_router(lm.router(lm.Runs(runs_dir or os.environ.get("GRADSCHOOL_RUNS", "runs"))),
