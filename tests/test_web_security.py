@@ -135,7 +135,7 @@ def test_every_response_carries_the_security_headers(method, path, body):
 
 
 class Parts(HTMLParser):
-    """The <head> (less its title and page script) and the <nav> (less aria-current) of a page."""
+    """A page's <head> (less its title and own script), its <nav> (less aria-current) and its scripts."""
 
     def __init__(self):
         super().__init__()
@@ -146,8 +146,8 @@ class Parts(HTMLParser):
         attrs = [(k, v) for k, v in attrs if k != "aria-current"]
         if "nav" in self.where:
             self.nav.append((tag, attrs))
-        elif "head" in self.where and tag not in ("title", "script"):
-            self.head.append((tag, attrs))
+        elif "head" in self.where and tag != "title" and not (tag == "script" and "defer" in dict(attrs)):
+            self.head.append((tag, attrs))  # all but the title and the page's own (deferred) script
         if tag == "script":
             self.scripts.append(dict(attrs))
 
@@ -171,6 +171,7 @@ def test_every_page_has_the_same_head_and_nav_and_no_inline_code():
         assert " style=" not in text and " onclick=" not in text and "<style" not in text, name
         if name != "index":
             assert f'href="/{name}" aria-current="page"' in text
+            assert {"src": f"/static/{name}.js", "defer": None} in parts.scripts
     assert all(s == seen[0] for s in seen)
     assert len([p for p in seen[0][1] if isinstance(p, str)]) == 1 + len(pages.CHAPTERS)
 
@@ -208,13 +209,16 @@ def test_bad_websocket_frames_get_an_error_message(path):
 
 
 def test_a_websocket_frame_over_the_cap_closes_the_connection_on_the_real_server():
-    with serve(create_app()) as url, connect(url.replace("http", "ws") + "/api/train", proxy=None,
-                                             max_size=None) as ws:
-        ws.send("x" * (MAX_BODY + 1))
-        with pytest.raises(ConnectionClosed) as e:
-            ws.recv()
-        assert e.value.rcvd.code == 1009  # message too big
-    # the server lives on: a new connection is served (checked inside `serve` by its clean shutdown)
+    with serve(create_app()) as url:
+        ws_url = url.replace("http", "ws") + "/api/train"
+        with connect(ws_url, proxy=None, max_size=None) as ws:
+            ws.send("x" * (MAX_BODY + 1))
+            with pytest.raises(ConnectionClosed) as e:
+                ws.recv()
+            assert e.value.rcvd.code == 1009  # message too big
+        with connect(ws_url, proxy=None) as ws:  # and the server goes on serving
+            ws.send(json.dumps({"type": "step"}))
+            assert json.loads(ws.recv())["type"] == "error"
 
 
 # --- the runs folder: only real models inside it ---

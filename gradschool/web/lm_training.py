@@ -133,14 +133,13 @@ class Trainings:
             await ws.send_json({"type": "full", "detail": f"the server is already training {self.limit} "
                                 "models, the most it runs at once; wait for one to finish and try again"})
             return
-        self.running += 1
         try:
             out_dir = claim_folder(self.runs, f"tiny-{msg.data}")
         except OSError as e:
-            self.running -= 1
             await ws.send_json({"type": "error", "detail": without_paths(f"cannot create the run folder: {e}",
                                                                          self.runs)})
             return
+        self.running += 1  # no await since the check above: two starts cannot both take the last slot
         spec = {"out_dir": str(out_dir), **msg.model_dump(include={"data", "steps", "n_layer", "n_embd",
                                                                    "seed"})}
         parent, child = SPAWN.Pipe()
@@ -149,16 +148,17 @@ class Trainings:
             await asyncio.to_thread(process.start)
             child.close()
             await ws.send_json({"type": "started", "name": out_dir.name, "steps": msg.steps})
-            await self.follow(ws, parent, out_dir.name, cancelled)
+            last = await self.follow(ws, parent, out_dir.name, cancelled)
         finally:
             with contextlib.suppress(OSError):
                 parent.send("cancel")  # no-op once it finished; else it stops after its chunk
             await asyncio.to_thread(process.join)
             parent.close()
             self.running -= 1
+        await ws.send_json(last)  # once its slot is free: the client may start another at once
 
-    async def follow(self, ws: WebSocket, conn: Connection, name: str, cancelled: asyncio.Event) -> None:
-        """Relay the child's messages to ws until it is done; pass a cancel on."""
+    async def follow(self, ws: WebSocket, conn: Connection, name: str, cancelled: asyncio.Event) -> dict:
+        """Relay the child's progress to ws and pass a cancel on; returns its last message (done, ...)."""
         waiter = asyncio.create_task(cancelled.wait())
         cancel_sent = False
         try:
@@ -174,13 +174,10 @@ class Trainings:
                     await ws.send_json({"type": "progress", "step": rest[0], "records": rest[1]})
                     continue
                 if kind in ("done", "cancelled"):
-                    await ws.send_json({"type": kind, "name": name, "step": rest[0]})
-                elif kind == "error":
-                    await ws.send_json({"type": "error", "detail": rest[0]})
-                else:
-                    detail = "the training process stopped unexpectedly"
-                    await ws.send_json({"type": "error", "detail": detail})
-                return
+                    return {"type": kind, "name": name, "step": rest[0]}
+                if kind == "error":
+                    return {"type": "error", "detail": rest[0]}
+                return {"type": "error", "detail": "the training process stopped unexpectedly"}
         finally:
             waiter.cancel()
 

@@ -6,9 +6,7 @@ async function api(path, body) {
                                body: JSON.stringify(body)});
   const data = await r.json();
   if (!r.ok) {
-    const d = data.detail;
-    const msg = typeof d === "string" ? d : d.map(e => e.loc.slice(1).join(".") + ": " + e.msg).join("; ");
-    const err = new Error(msg);
+    const err = new Error(data.detail || r.statusText);  // the server explains every refusal in detail
     err.position = data.position;
     throw err;
   }
