@@ -288,8 +288,10 @@ def running_server(workdir: Path, server_path: str | None):
 
 # --- latency while clients train ---
 
-def trainer(server: Server, path: str, start: dict, answers: list, stop: threading.Event) -> None:
-    """One client: start a training, keep reading its messages until stop, then leave."""
+def trainer(server: Server, path: str, start: dict | list, answers: list, errors: list,
+            stop: threading.Event) -> None:
+    """One client: start a training, keep reading its messages until stop, then leave. Its first answer
+    goes to answers, any later error to errors."""
     answered = False
     try:
         with connect(server.ws + path, origin=server.url, proxy=None, open_timeout=60) as ws:
@@ -304,7 +306,9 @@ def trainer(server: Server, path: str, start: dict, answers: list, stop: threadi
             answered = True
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    ws.recv(timeout=0.2)
+                    message = json.loads(ws.recv(timeout=0.2))
+                    if message["type"] == "error":
+                        errors.append(message)
     except (ConnectionClosed, InvalidStatus, TimeoutError, OSError) as e:
         if not answered:  # a refused session closes after its error message (1013: try again later)
             full = isinstance(e, ConnectionClosed) and e.rcvd is not None and e.rcvd.code == 1013
@@ -312,10 +316,11 @@ def trainer(server: Server, path: str, start: dict, answers: list, stop: threadi
 
 
 def latency_under_load(server: Server, path: str, start: dict | list, clients: int, gets: int) -> dict:
-    """GET /neuron `gets` times (50 ms apart) while `clients` clients train; the latencies and answers."""
-    stop, answers = threading.Event(), []
-    threads = [threading.Thread(target=trainer, args=(server, path, start, answers, stop), daemon=True)
-               for _ in range(clients)]
+    """GET /neuron and POST /api/lm/next `gets` times each (50 ms apart) while `clients` clients train; the
+    latencies, the clients' first answers, and their later errors."""
+    stop, answers, errors = threading.Event(), [], []
+    args = (server, path, start, answers, errors, stop)
+    threads = [threading.Thread(target=trainer, args=args, daemon=True) for _ in range(clients)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
@@ -336,8 +341,8 @@ def latency_under_load(server: Server, path: str, start: dict | list, clients: i
     for t in threads:
         t.join(timeout=60)
     kinds = Counter(a["type"] for a in answers)
-    return {"get": spread(times), "lm": spread(lm_times), "answers": kinds,
-            "leaks": sum(str(server.runs.resolve()) in a.get("detail", "") for a in answers)}
+    return {"get": spread(times), "lm": spread(lm_times), "answers": kinds, "errors": len(errors),
+            "leaks": sum(str(server.runs.resolve()) in a.get("detail", "") for a in answers + errors)}
 
 
 def spread(times: list[float]) -> str:
@@ -363,8 +368,8 @@ def main() -> None:
             lm = latency_under_load(server, "/api/lm/train", {"type": "start", "steps": 2000}, args.clients,
                                     args.gets)
             print(f"while {args.clients} clients train language models: GET /neuron {lm['get']}; "
-                  f"POST /api/lm/next {lm['lm']}; answers {dict(lm['answers'])}, "
-                  f"server paths shown {lm['leaks']}")
+                  f"POST /api/lm/next {lm['lm']}; answers {dict(lm['answers'])}, errors after starting "
+                  f"{lm['errors']}, messages showing a server path {lm['leaks']}")
             moons = [{"type": "reset", "config": {"task": "moons", "hidden": [16, 16]}}, {"type": "play"}]
             play = latency_under_load(server, "/api/train", moons, args.clients, args.gets)
             print(f"while {args.clients} clients play moons on the Training page: GET /neuron {play['get']}; "
