@@ -65,8 +65,10 @@ class Guard:
         host = headers.get("host", "").strip().lower()
         origin = headers.get("origin")
         if host not in allowed:
-            problem = (400, f"this server answers only to {sorted(allowed)[0]} and the other local names; "
-                       "the request named another host")
+            port = (scope.get("server") or ("", 80))[1]
+            named = f"named {host[:100]!r}" if host else "named no host"
+            problem = (400, f"this server answers only to requests for 127.0.0.1:{port} or localhost:{port} "
+                       f"(this one {named}); open the course at http://127.0.0.1:{port}/")
         elif origin is not None and origin.lower() not in {f"http://{h}" for h in allowed}:
             problem = (403, "requests from other web sites are refused: open the course from the server's "
                        "own address")
