@@ -59,7 +59,7 @@ def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> Non
         import uvicorn
         import websockets  # noqa: F401  (uvicorn needs it for the live-training websocket)
 
-        from gradschool.web.app import create_app
+        from gradschool.web.app import SERVER_OPTIONS, create_app
     except ImportError as e:
         raise click.ClickException(f"the course web app needs {e.name}: "
                                    "pip install 'gradschool[web]'") from None
@@ -77,7 +77,8 @@ def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> Non
     click.echo(f"gradschool course at {url}  (Ctrl+C to stop)")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=[url]).start()  # once the server is listening
-    uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(runs_dir, hosts=[host]), host=host, port=port, log_level="warning",
+                **SERVER_OPTIONS)
 
 
 MODEL_KINDS = ["bigram", "mlp", "gpt"]  # gradschool.nn.registry.MODELS, without importing the models

@@ -1,4 +1,4 @@
-"""Shared by the browser tests: the real server on a loopback port, Debian's Chromium driven by Playwright.
+"""Shared by the browser tests: Debian's Chromium driven by Playwright (the server: live_server.serve).
 
 Pages load offline (a non-loopback request fails the module), a console error or an uncaught exception fails
 the test, and every tab leaves a screenshot in test-artifacts/.
@@ -6,16 +6,12 @@ the test, and every tab leaves a screenshot in test-artifacts/.
 
 import contextlib
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 from playwright import sync_api
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,26 +23,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs" / "screenshots"
-
-
-@contextlib.contextmanager
-def serve(app) -> Iterator[str]:
-    """Run `app` on uvicorn on a free loopback port in a background thread; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlparse
 
 import browser
 import pytest
-from browser import DOCS, serve, watched_tab
+from browser import DOCS, watched_tab
+from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.scalar.nn import MLP
@@ -192,3 +193,28 @@ def test_training_step_play_pause_and_moons(page):
     page.locator("#moons-hidden").fill("4,x")
     page.locator("#moons-reset").click()
     expect(page.locator("#moons-status")).to_contain_text("whole numbers")
+
+
+# Each page's sign that its script ran and reached the server under the Content-Security-Policy.
+PAGE_WORKS = {"/": "header nav a", "/neuron": "#code", "/forward": "#code", "/loss": "#code",
+              "/derivative": "#code", "/graph": "#code", "/training": "#tiny-table tr", "/lm": "#code"}
+WATCH_CSP = ("window.cspViolations = [];"
+             "document.addEventListener('securitypolicyviolation',"
+             "  e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));")
+
+
+def test_every_page_works_under_the_content_security_policy(page):
+    page.add_init_script(WATCH_CSP)
+    for path, sign in PAGE_WORKS.items():
+        response = page.goto(page.base + path)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        expect(page.locator(sign).first).not_to_be_empty()
+        if path == "/training":
+            expect(page.locator("#tiny-table tr")).to_have_count(4)  # the websocket answered the reset
+        assert page.evaluate("window.cspViolations") == [], path
+    # The watch does see a violation: an inline style attribute is refused.
+    page.expected_console.append("Content Security Policy")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
+    page.wait_for_function("window.cspViolations.length > 0")
+    assert "style-src" in page.evaluate("window.cspViolations")[0]

@@ -8,7 +8,8 @@ import os
 
 import browser
 import pytest
-from browser import DOCS, serve, watched_tab
+from browser import DOCS, watched_tab
+from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.train import make_config, train
@@ -75,7 +76,7 @@ def test_sample_bars_and_attention(page, server):
     expect(heatmap).to_have_count(5)
     page.expected_console.append("status of 422")
     page.fill("#prompt", "Emil")
-    expect(page.locator("#error")).to_contain_text("characters the model does not know: 'E'")
+    expect(page.locator("#error")).to_contain_text("characters not in the vocabulary: 'E'")
     page.fill("#prompt", "emil")
     expect(page.locator("#error")).to_have_text("")
     expect(page.locator("#code")).to_contain_text("def attention")

@@ -1,33 +1,12 @@
-// Shared helpers for every page: navigation, the API, URL-hash state, the code panel and small SVG plots.
+// Shared helpers for every page: the API, URL-hash state, the code panel and small SVG plots.
 "use strict";
-
-const CHAPTERS = [
-  ["neuron", "1 · Neuron"], ["forward", "2 · Forward pass"], ["loss", "3 · Loss landscape"],
-  ["derivative", "4 · Derivative"], ["graph", "5 · Expression graph"], ["training", "6 · Training"],
-  ["lm", "7 · Language models"],
-];
-
-function buildNav() {
-  const nav = document.querySelector("header nav");
-  const here = location.pathname.replace(/^\//, "");
-  nav.innerHTML = '<a class="home" href="/">gradschool</a>';
-  for (const [page, title] of CHAPTERS) {
-    const a = document.createElement("a");
-    a.href = "/" + page;
-    a.textContent = title;
-    if (page === here) a.setAttribute("aria-current", "page");
-    nav.appendChild(a);
-  }
-}
 
 async function api(path, body) {
   const r = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
                                body: JSON.stringify(body)});
   const data = await r.json();
   if (!r.ok) {
-    const d = data.detail;
-    const msg = typeof d === "string" ? d : d.map(e => e.loc.slice(1).join(".") + ": " + e.msg).join("; ");
-    const err = new Error(msg);
+    const err = new Error(data.detail || r.statusText);  // the server explains every refusal in detail
     err.position = data.position;
     throw err;
   }
@@ -97,5 +76,3 @@ function lineChart(svg, ys, label) {
 }
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-document.addEventListener("DOMContentLoaded", buildNav);

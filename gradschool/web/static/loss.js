@@ -1,43 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>3 · Loss landscape · gradschool</title>
-<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/course.css">
-<script src="/static/course.js"></script>
-</head>
-<body>
-<header><nav aria-label="Chapters"></nav></header>
-<main>
-<p class="kicker">Chapter 4 · Measuring error</p>
-<h1>Loss: how wrong are we?</h1>
-<p>After a forward pass we have predictions, and we need one number that grades them: the <em>loss</em>. The
-course uses the squared error: for each example, take prediction minus target, square it, and add these up.
-Squaring keeps every term positive and punishes big mistakes much more than small ones. Training means one
-thing: make this number small.</p>
-<p>The loss depends on every weight, so picture it as a landscape over the weights, and the current weights
-as a ball on it. Gradient descent rolls the ball downhill: it reads the slope under the ball and steps the
-other way, by the slope times the <em>learning rate</em>.</p>
-<h2>Gradient descent on a loss curve</h2>
-<p>Here there is a single weight w and the loss is (w − 2)², lowest at w = 2. Press Step. Then try a learning
-rate above 1.0.</p>
-<div class="figure">
-  <div class="controls">
-    <label for="lr">learning rate <input id="lr" type="range" min="0.01" max="1.2" step="0.01">
-      <output id="lr-val"></output></label>
-    <button id="step">Step</button>
-    <button id="reset" class="secondary">Reset</button>
-  </div>
-  <svg id="plot" role="img" aria-label="The loss curve with a ball at the current weight"></svg>
-  <p class="readout" aria-live="polite"><b id="readout">…</b></p>
-  <p class="legend" id="update"></p>
-  <p class="status" id="status" role="status"></p>
-</div>
-<div class="note">The loss is always one number. With a single number there is a single direction that is
-"down"; with several, we would not know which one to follow.</div>
-<details class="code" open><summary>The library code that computes this</summary><pre id="code"></pre></details>
-</main>
-<script>
+// The loss page: its figure's behaviour (loaded by pages/layout.html).
 "use strict";
 const state = readHash({w: 3, lr: 0.1});
 const START = 3;
@@ -107,6 +68,3 @@ document.getElementById("reset").addEventListener("click", () => {
 });
 show(false);
 loadCode("loss");
-</script>
-</body>
-</html>

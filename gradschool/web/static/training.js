@@ -1,80 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>6 · Training · gradschool</title>
-<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/course.css">
-<script src="/static/course.js"></script>
-</head>
-<body>
-<header><nav aria-label="Chapters"></nav></header>
-<main>
-<p class="kicker">Chapter 7 · Learning</p>
-<h1>Gradient descent: the training loop</h1>
-<p>We have a loss and a gradient for every weight. Training repeats five moves: run the examples forward;
-measure the loss; reset the old gradients to zero (they would otherwise pile up); backpropagate; and move
-every weight a small step against its gradient, <code>p.data -= lr * p.grad</code>. Against, because the
-gradient points uphill. The step size <code>lr</code> is the learning rate.</p>
-<h2>The four examples</h2>
-<p>The network MLP(4, [3, 1]) learns to map each of four inputs [x₁, x₂, x₃, x₄] to its target, 1 or −1.
-Press Step to do one round of the loop, or Play to keep going; the chart shows the loss after each step.
-With the course's learning rate of 0.01, about 100 steps take the loss from a few units to nearly zero.
-Try 0.5 to see it learn faster, and then much larger values to see it struggle.</p>
-<div class="figure" id="tiny">
-  <div class="controls">
-    <label for="tiny-lr">learning rate <input id="tiny-lr" type="number" min="0.001" max="2" step="0.01"></label>
-    <label for="tiny-seed">seed <input id="tiny-seed" type="number" min="0" step="1"></label>
-  </div>
-  <div class="controls">
-    <button id="tiny-step">Step</button><button id="tiny-play">Play</button>
-    <button id="tiny-pause" class="secondary">Pause</button><button id="tiny-reset" class="secondary">Reset</button>
-  </div>
-  <p class="readout" aria-live="polite">step <b id="tiny-steps">0</b> · loss <b id="tiny-loss">—</b></p>
-  <div class="twocol">
-    <svg id="tiny-chart" role="img" aria-label="Loss per step"></svg>
-    <table aria-label="Predictions and targets">
-      <thead><tr><th>inputs</th><th>target</th><th>prediction</th></tr></thead>
-      <tbody id="tiny-table"></tbody>
-    </table>
-  </div>
-  <p class="status" id="tiny-status" role="status"></p>
-</div>
-<details class="code" open><summary>The library code that runs each step</summary><pre id="code"></pre></details>
-<h2>Two moons playground</h2>
-<p>Now a harder problem: two interleaved half-moons of points, blue (+1) and orange (−1). The network reads a
-point's two coordinates and outputs a score whose sign is its guess. The background shows that score over the
-whole plane, so you can watch the decision boundary bend as it learns. It uses micrograd's recipe: a
-max-margin loss, a little weight decay, and a random mini-batch of points each step.</p>
-<div class="figure" id="moons">
-  <div class="controls">
-    <label for="moons-hidden">hidden layers <input id="moons-hidden" type="text" size="7"
-      aria-describedby="moons-hidden-help"></label>
-    <span class="legend" id="moons-hidden-help">sizes, e.g. 8,8 (1–3 layers of 1–16)</span>
-    <label for="moons-activation">activation <select id="moons-activation">
-      <option value="relu">relu</option><option value="tanh">tanh</option></select></label>
-  </div>
-  <div class="controls">
-    <label for="moons-lr">learning rate <input id="moons-lr" type="number" min="0.001" max="5" step="0.01"></label>
-    <label for="moons-batch">batch size <input id="moons-batch" type="number" min="1" max="100" step="1"></label>
-    <label for="moons-noise">noise <input id="moons-noise" type="number" min="0" max="0.5" step="0.05"></label>
-    <label for="moons-seed">seed <input id="moons-seed" type="number" min="0" step="1"></label>
-  </div>
-  <div class="controls">
-    <button id="moons-step">Step</button><button id="moons-play">Play</button>
-    <button id="moons-pause" class="secondary">Pause</button><button id="moons-reset" class="secondary">Reset</button>
-  </div>
-  <p class="readout" aria-live="polite">step <b id="moons-steps">0</b> · loss <b id="moons-loss">—</b> ·
-    accuracy <b id="moons-accuracy">—</b></p>
-  <div class="twocol">
-    <canvas id="moons-map" width="300" height="300" role="img"
-      aria-label="Decision boundary: the model's score over the plane, with the data points"></canvas>
-    <svg id="moons-chart" role="img" aria-label="Loss per step"></svg>
-  </div>
-  <p class="status" id="moons-status" role="status"></p>
-</div>
-<details class="code"><summary>The library code that runs each moons step</summary><pre id="code-moons"></pre></details>
-</main>
-<script>
+// The training page: its figure's behaviour (loaded by pages/layout.html).
 "use strict";
 const state = readHash({lr: 0.01, seed: 1337, mhidden: "8,8", mact: "relu", mlr: 0.1, mbatch: 20,
                         mnoise: 0.1, mseed: 1});
@@ -210,6 +134,3 @@ $("moons-lr").addEventListener("change", () => {
 });
 loadCode("training");
 fetch("/api/source/moons").then(r => r.json()).then(s => { $("code-moons").textContent = s.code; });
-</script>
-</body>
-</html>

@@ -1,81 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>7 · Language models · gradschool</title>
-<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/course.css">
-<script src="/static/course.js"></script>
-</head>
-<body>
-<header><nav aria-label="Chapters"></nav></header>
-<main>
-<p class="kicker">Chapter 7 · Language models</p>
-<h1>Predicting the next character</h1>
-<p>A language model reads some text and gives a probability to every character that could come next. That is
-all it does. To write, we pick one character from those probabilities, add it to the text, and ask again.
-The <em>temperature</em> divides the scores before they become probabilities: below 1 the likely characters
-get likelier, above 1 the choice gets more adventurous. <em>Top-k</em> keeps only the k likeliest characters.</p>
-<p>The models here were trained with <code>gradschool train</code> (or with the button below) and live in the
-server's runs folder. A model of names starts each name after a boundary token <code>.</code> and ends it when
-it picks that token again.</p>
-<div class="figure">
-  <div class="controls">
-    <label for="model">model <select id="model"></select></label>
-    <span class="legend" id="model-info"></span>
-  </div>
-  <div id="no-models" hidden>
-    <p>No trained model is in the runs folder yet. Train a tiny GPT now (one layer, 32 wide, a few hundred
-      steps: well under a minute), and watch its loss fall.</p>
-    <div class="controls">
-      <label for="train-data">corpus <select id="train-data">
-        <option value="names">names</option><option value="shakespeare">shakespeare</option></select></label>
-      <label for="train-steps">steps <input id="train-steps" type="number" min="25" max="2000" step="25"
-        value="300"></label>
-      <button id="train">Train a tiny model now</button>
-      <button id="cancel" class="secondary" disabled>Cancel</button>
-    </div>
-    <p class="readout" aria-live="polite">step <b id="train-step">0</b> · loss <b id="train-loss">—</b></p>
-    <svg id="train-chart" role="img" aria-label="Training loss per step"></svg>
-  </div>
-  <p class="status bad" id="error" role="alert"></p>
-</div>
-
-<h2>Sampling</h2>
-<div class="figure">
-  <div class="controls">
-    <label for="prompt">prompt <input id="prompt" type="text" size="18" maxlength="200"></label>
-    <label for="temperature">temperature <input id="temperature" type="range" min="0.1" max="2" step="0.05">
-      <output id="temperature-val"></output></label>
-    <label for="top_k">top-k <input id="top_k" type="number" min="0" max="1000" step="1"
-      aria-describedby="topk-help"></label>
-    <span class="legend" id="topk-help">0 = all characters</span>
-    <label for="seed">seed <input id="seed" type="number" min="0" step="1"></label>
-    <button id="sample">Sample</button>
-  </div>
-  <pre id="samples" aria-live="polite"></pre>
-</div>
-
-<h2>What comes next?</h2>
-<p>The model's probabilities for the character after the prompt, with the temperature and top-k above.</p>
-<div class="figure">
-  <svg id="bars" role="img" aria-label="Next-character probabilities"></svg>
-</div>
-
-<h2>Attention</h2>
-<p>In a GPT, each position looks back at the positions before it and takes a weighted mix of what it finds.
-Row <i>i</i> of the map shows where position <i>i</i> looks: each row sums to 1, and the upper triangle is empty
-because no position may peek at the future. Hover a row to see its token.</p>
-<div class="figure">
-  <div class="controls">
-    <label for="layer">layer <select id="layer"></select></label>
-    <label for="head">head <select id="head"></select></label>
-    <span class="readout" aria-live="polite">row: <b id="hover-token">—</b></span>
-  </div>
-  <svg id="heatmap" role="img" aria-label="Attention weights: rows are queries, columns are keys"></svg>
-</div>
-<details class="code" open><summary>The library code that computes this</summary><pre id="code"></pre></details>
-</main>
-<script>
+// The lm page: its figure's behaviour (loaded by pages/layout.html).
 "use strict";
 const state = readHash({model: "", prompt: "", temperature: 1, top_k: 0, seed: 1337, layer: 0, head: 0});
 const $ = id => document.getElementById(id);
@@ -224,8 +147,11 @@ function train() {
       $("train-step").textContent = m.step;
       $("train-loss").textContent = fmt(losses[losses.length - 1], 4);
       lineChart($("train-chart"), losses, "loss");
-    } else if (m.type === "error") {
+    } else if (m.type === "error" || m.type === "full") {  // full: the server trains all it may at once
       showError(m.detail);
+      ws.close();
+      $("train").disabled = false;
+      $("cancel").disabled = true;
     } else if (m.type === "done" || m.type === "cancelled") {
       ws.close();
       $("train").disabled = false;
@@ -254,6 +180,3 @@ $("top_k").value = state.top_k;
 $("seed").value = state.seed;
 loadModels().catch(e => showError(e.message));
 loadCode("lm");
-</script>
-</body>
-</html>

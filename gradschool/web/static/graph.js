@@ -1,47 +1,4 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>5 · Expression graph · gradschool</title>
-<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/course.css">
-<script src="/static/course.js"></script>
-</head>
-<body>
-<header><nav aria-label="Chapters"></nav></header>
-<main>
-<p class="kicker">Chapter 6 · Assigning blame</p>
-<h1>Backpropagation through an expression graph</h1>
-<p>A network has many weights, and we need to know how much each one is to blame for the loss.
-<em>Backpropagation</em> answers that for all of them in one sweep: it walks the graph of operations backwards,
-from the output to every input, and at each node applies the chain rule. As Karpathy puts it, backprop is
-nothing more than the chain rule applied recursively.</p>
-<p>The output's gradient with respect to itself is 1. Then, in reverse order, each node receives from every
-node that used it <em>local gradient × upstream gradient</em>, and adds those up. The local gradient is the
-slope of one small operation (for + it is 1, for a·b it is the other factor, for tanh it is 1 − tanh²); the
-upstream gradient is the one already computed for the node closer to the output.</p>
-<h2>Expression graph</h2>
-<p>Press Forward to compute the values node by node, then Backprop to send the gradients back. You can type
-your own expression: numbers, variables, + − * / ^, parentheses and tanh, exp, log, relu, sigmoid.</p>
-<div class="figure">
-  <div class="controls">
-    <label for="expr">expression <input id="expr" type="text" size="26" maxlength="200" spellcheck="false"></label>
-    <label for="vars">variables <input id="vars" type="text" size="16" spellcheck="false"></label>
-  </div>
-  <div class="controls">
-    <button id="forward">Forward</button>
-    <button id="backprop" disabled>Backprop</button>
-  </div>
-  <p class="status bad" id="error" role="alert"></p>
-  <pre id="caret" hidden></pre>
-  <svg id="graph" role="img" aria-label="The expression graph; each node shows its value and gradient"></svg>
-  <p class="readout" aria-live="polite"><b id="result"></b></p>
-  <ol class="trace" id="trace" aria-label="Backprop, one node at a time"></ol>
-</div>
-<div class="note">Why backwards? Each node only needs the gradient of the nodes just after it, which are
-already done when we walk from the output inwards. One sweep gives every gradient.</div>
-<details class="code" open><summary>The library code that computes this</summary><pre id="code"></pre></details>
-</main>
-<script>
+// The graph page: its figure's behaviour (loaded by pages/layout.html).
 "use strict";
 const state = readHash({expr: "tanh(a*b + a)", vars: "a = 2, b = -3"});
 const BW = 150, BH = 60, DX = 190, DY = 80;
@@ -167,6 +124,3 @@ for (const id of ["expr", "vars"]) {
   document.getElementById(id).addEventListener("keydown", ev => { if (ev.key === "Enter") forward(); });
 }
 loadCode("graph");
-</script>
-</body>
-</html>
