@@ -35,7 +35,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from gradschool import checkpoint
-from gradschool.train import BEST, make_config, train
+from gradschool.runs import BEST
+from gradschool.train import make_config, train
 
 TIMEOUT = 10.0  # seconds before an answer counts as a hang
 KINDS = ("clear", "accepted", "unclear", "hang", "5xx")

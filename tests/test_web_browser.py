@@ -52,13 +52,18 @@ def doc_shot(tab, name: str, figure: int = 0, whole_page: bool = False) -> None:
     Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)
 
 
-def test_home_page_links_every_chapter(page):
+def test_home_page_is_the_ladder_of_rungs(page):
+    from gradschool import rungs
+    from gradschool.lessons import lessons
+
     page.goto(page.base + "/")
-    for title in ["Neuron playground", "Forward pass", "Loss landscape", "Derivative", "Expression graph",
-                  "Training", "Language models"]:
-        expect(page.locator("main").get_by_role("link", name=re.compile(title))).to_be_visible()
-    expect(page.locator("header nav a")).to_have_count(8)
-    doc_shot(page, "0-home", whole_page=True)
+    items = page.locator("main ol.ladder > li")
+    expect(items).to_have_count(len(rungs.RUNGS))
+    for n in rungs.RUNGS:
+        expect(items.nth(n - 1)).to_contain_text(f"gradschool rung {n}")
+    for n, lesson in lessons().items():
+        expect(page.locator("main").get_by_role("link", name=f"{n} · {lesson.title}")).to_be_visible()
+    expect(page.locator("header nav a")).to_have_count(1 + len(lessons()) + 7)
 
 
 def test_neuron_sliders(page):

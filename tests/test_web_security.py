@@ -23,7 +23,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from gradschool import checkpoint
-from gradschool.train import BEST, make_config, train
+from gradschool.lessons import lessons
+from gradschool.runs import BEST
+from gradschool.train import make_config, train
 from gradschool.web import pages
 from gradschool.web.app import create_app
 from gradschool.web.lm_training import MAX_TRAININGS, claim_folder
@@ -135,7 +137,7 @@ def test_every_response_carries_the_security_headers(method, path, body):
 
 
 class Parts(HTMLParser):
-    """A page's <head> (less its title and own script), its <nav> (less aria-current) and its scripts."""
+    """A page's <head> (less its title and own scripts), its header <nav> (less aria-current), its scripts."""
 
     def __init__(self):
         super().__init__()
@@ -144,10 +146,11 @@ class Parts(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.where.append(tag)
         attrs = [(k, v) for k, v in attrs if k != "aria-current"]
-        if "nav" in self.where:
+        if "header" in self.where and "nav" in self.where:
             self.nav.append((tag, attrs))
-        elif "head" in self.where and tag != "title" and not (tag == "script" and "defer" in dict(attrs)):
-            self.head.append((tag, attrs))  # all but the title and the page's own (deferred) script
+        elif "head" in self.where and tag != "title" and not (tag == "script" and "defer" in dict(attrs)) \
+                and not dict(attrs).get("href", "").startswith("/static/figures/"):
+            self.head.append((tag, attrs))  # all but the title and the page's own scripts and figure styles
         if tag == "script":
             self.scripts.append(dict(attrs))
 
@@ -156,13 +159,14 @@ class Parts(HTMLParser):
             del self.where[len(self.where) - 1 - self.where[::-1].index(tag):]
 
     def handle_data(self, data):
-        if "nav" in self.where and data.strip():
+        if "header" in self.where and "nav" in self.where and data.strip():
             self.nav.append(data.strip())
 
 
 def test_every_page_has_the_same_head_and_nav_and_no_inline_code():
     seen = []
-    for name in ["index", *pages.CHAPTERS]:
+    names = ["index", *pages.DEMOS, *(f"chapter/{n}" for n in lessons())]
+    for name in names:
         text = client.get("/" if name == "index" else f"/{name}").text
         parts = Parts()
         parts.feed(text)
@@ -171,9 +175,10 @@ def test_every_page_has_the_same_head_and_nav_and_no_inline_code():
         assert " style=" not in text and " onclick=" not in text and "<style" not in text, name
         if name != "index":
             assert f'href="/{name}" aria-current="page"' in text
+        if name in pages.DEMOS:
             assert {"src": f"/static/{name}.js", "defer": None} in parts.scripts
     assert all(s == seen[0] for s in seen)
-    assert len([p for p in seen[0][1] if isinstance(p, str)]) == 1 + len(pages.CHAPTERS)
+    assert len([p for p in seen[0][1] if isinstance(p, str)]) == len(names)
 
 
 # --- request bodies are capped before they are parsed ---

@@ -16,9 +16,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gradschool import __version__
+from gradschool.lessons import lessons
 from gradschool.scalar.engine import Value
 from gradschool.scalar.nn import Neuron
 from gradschool.web import demos, expr, lm, pages, training
+from gradschool.web.figure_api import routers
 from gradschool.web.schemas import (
     Command,
     DerivativeIn,
@@ -88,6 +90,8 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
     app.include_router(lm.router(lm.Runs(runs_dir or os.environ.get("GRADSCHOOL_RUNS", "runs"))),
                        responses=BAD_INPUT)
     app.add_exception_handler(lm.LMError, lm.lm_error)
+    for router in routers():
+        app.include_router(router, responses=BAD_INPUT)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, e: RequestValidationError) -> JSONResponse:
@@ -105,10 +109,16 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
     async def index() -> HTMLResponse:
         return HTMLResponse(pages.render("index"))
 
+    @app.get("/chapter/{rung}", include_in_schema=False)
+    async def chapter(rung: int) -> HTMLResponse:
+        if rung not in lessons():
+            raise HTTPException(404, f"no chapter {rung}; the chapters are {', '.join(map(str, lessons()))}")
+        return HTMLResponse(pages.render_chapter(rung))
+
     @app.get("/{page}", include_in_schema=False)
     async def page(page: str) -> HTMLResponse:
-        if page not in pages.CHAPTERS:
-            raise HTTPException(404, f"no page {page!r}; the pages are {', '.join(pages.CHAPTERS)}")
+        if page not in pages.DEMOS:
+            raise HTTPException(404, f"no page {page!r}; the pages are {', '.join(pages.DEMOS)}")
         return HTMLResponse(pages.render(page))
 
     @app.post("/api/neuron", response_model=NeuronOut, responses=BAD_INPUT)

@@ -76,3 +76,63 @@ function lineChart(svg, ys, label) {
 }
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+// ---- live figures in chapters -------------------------------------------------------------------------
+// A lesson's ```figure block becomes <div class="figure" id="fig-N" data-figure="KIND" data-args="{...}">;
+// static/figures/KIND.js calls registerFigure(KIND, draw) and draw(root, args) builds the figure inside root
+// (never by page-wide ids: a chapter can show a kind twice). A refusal from the API shows in the figure.
+const FIGURES = {};
+
+function registerFigure(kind, draw) {
+  FIGURES[kind] = draw;
+}
+
+function figureError(root, err) {
+  let box = root.querySelector(":scope > .status.bad");
+  if (!box) {
+    box = document.createElement("p");
+    box.className = "status bad";
+    box.setAttribute("role", "alert");
+    root.appendChild(box);
+  }
+  box.textContent = err ? String(err.message || err) : "";
+}
+
+// A figure's state in the URL hash, its keys prefixed by the figure's id (#fig-2.temperature=0.5), so a
+// link reproduces every figure of the page.
+function figureState(root, defaults) {
+  const q = new URLSearchParams(location.hash.slice(1));
+  const state = {...defaults};
+  for (const [k, v] of Object.entries(defaults)) {
+    const key = `${root.id}.${k}`;
+    if (!q.has(key)) continue;
+    if (typeof v === "number") {
+      const n = Number(q.get(key));
+      if (Number.isFinite(n)) state[k] = n;
+    } else if (typeof v === "boolean") {
+      state[k] = q.get(key) === "true";
+    } else {
+      state[k] = q.get(key);
+    }
+  }
+  return state;
+}
+
+function saveFigureState(root, state) {
+  const q = new URLSearchParams(location.hash.slice(1));
+  for (const [k, v] of Object.entries(state)) q.set(`${root.id}.${k}`, String(v));
+  history.replaceState(null, "", "#" + q.toString());
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const root of document.querySelectorAll(".figure[data-figure]")) {
+    const draw = FIGURES[root.dataset.figure];
+    if (!draw) {
+      figureError(root, `no script draws figures of kind ${root.dataset.figure}`);
+      continue;
+    }
+    Promise.resolve()
+      .then(() => draw(root, JSON.parse(root.dataset.args || "{}")))
+      .catch(err => figureError(root, err));
+  }
+});

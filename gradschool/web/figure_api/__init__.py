@@ -1,0 +1,21 @@
+"""The JSON APIs of the chapters' live figures: one module a topic, each with an APIRouter named `router`.
+
+A figure's numbers come from a pure function of the library (gradschool.figures.TOPIC, no web imports, so
+the notebooks draw the same figure with matplotlib); the module here only checks the request (a Strict
+schema from gradschool.web.schemas, plain-language 422s) and calls it. `routers()` finds every module, so a
+new topic needs no edit elsewhere.
+"""
+
+import importlib
+import pkgutil
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    """The `router` of every module in this package, in name order."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.append(module.router)
+    return found

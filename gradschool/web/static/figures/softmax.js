@@ -1,0 +1,83 @@
+// Chapter 3's softmax figure: a slider per logit and a temperature; the server's scalar engine answers with
+// the probabilities, the target's cross-entropy and each logit's slope (softmax - one-hot), drawn as bars.
+"use strict";
+
+registerFigure("softmax", async (root, args) => {
+  const n = Number(args.classes || 3);
+  const defaults = {target: 0, temperature: 1};
+  const start = (args.logits || "2,1,0.1").split(",").map(Number);
+  for (let i = 0; i < n; i++) defaults[`z${i}`] = start[i] ?? 0;
+  const state = figureState(root, defaults);
+
+  const controls = document.createElement("div");
+  controls.className = "controls";
+  root.appendChild(controls);
+  const slider = (key, label, min, max, step) => {
+    const wrap = document.createElement("label");
+    const input = Object.assign(document.createElement("input"),
+                                {type: "range", min, max, step, value: state[key]});
+    input.setAttribute("aria-label", label);
+    input.dataset.key = key;
+    const out = document.createElement("output");
+    wrap.append(label + " ", input, " ", out);
+    controls.appendChild(wrap);
+    return [input, out];
+  };
+  const inputs = [];
+  for (let i = 0; i < n; i++) inputs.push(slider(`z${i}`, `logit ${i}`, -8, 8, 0.1));
+  inputs.push(slider("temperature", "temperature", 0.1, 5, 0.1));
+  const pick = document.createElement("label");
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", "the right class");
+  for (let i = 0; i < n; i++) select.add(new Option(`class ${i}`, i));
+  select.value = state.target;
+  pick.append("right answer ", select);
+  controls.appendChild(pick);
+
+  const readout = document.createElement("p");
+  readout.className = "readout";
+  readout.setAttribute("aria-live", "polite");
+  root.appendChild(readout);
+  const svg = el("svg", {role: "img", "aria-label": "probabilities and slopes of each class"});
+  root.appendChild(svg);
+
+  async function update() {
+    for (const [input, out] of inputs) {
+      state[input.dataset.key] = Number(input.value);
+      out.textContent = Number(input.value).toFixed(1);
+    }
+    state.target = Number(select.value);
+    saveFigureState(root, state);
+    const logits = [...Array(n).keys()].map(i => state[`z${i}`]);
+    try {
+      const r = await api("/api/figure/softmax", {logits, target: state.target, temperature: state.temperature});
+      figureError(root, null);
+      readout.textContent = `cross-entropy of class ${state.target}: ${fmt(r.loss)}`;
+      draw(r);
+    } catch (err) {
+      figureError(root, err);
+    }
+  }
+
+  function draw(r) {
+    const W = 480, H = 220, mid = 110, bw = (W - 60) / n;
+    svg.innerHTML = "";
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    el("line", {class: "axis", x1: 40, y1: mid, x2: W - 10, y2: mid}, svg);
+    r.probs.forEach((p, i) => {
+      const x = 45 + i * bw;
+      const cls = i === state.target ? "bar target" : "bar";
+      el("rect", {class: cls, x, y: mid - p * 90, width: bw * 0.4, height: p * 90}, svg);
+      el("text", {x: x, y: mid - p * 90 - 4}, svg, `p ${fmt(p, 3)}`);
+      const g = r.grads[i], h = Math.min(Math.abs(g), 1) * 90;
+      el("rect", {class: g < 0 ? "bar neg" : "bar pos", x: x + bw * 0.45, y: g < 0 ? mid : mid - h,
+                  width: bw * 0.4, height: h}, svg);
+      el("text", {x: x + bw * 0.45, y: g < 0 ? mid + h + 14 : mid - h - 4}, svg, `∂ ${fmt(g, 3)}`);
+      el("text", {x: x, y: H - 4}, svg, `class ${i}`);
+    });
+  }
+
+  for (const [input] of inputs) input.addEventListener("input", update);
+  select.addEventListener("change", update);
+  await update();
+});
