@@ -16,6 +16,8 @@ one bad input and returns an Outcome. CLI attacks can be added as another sectio
 
 import argparse
 import contextlib
+import hashlib
+import io
 import json
 import os
 import socket
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import numpy as np
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -39,12 +42,13 @@ from gradschool.runs import BEST
 from gradschool.train import make_config, train
 
 TIMEOUT = 10.0  # seconds before an answer counts as a hang
-KINDS = ("clear", "accepted", "unclear", "hang", "5xx")
+KINDS = ("clear", "accepted", "unclear", "hang", "5xx", "traceback", "lost")
 
 
 @dataclass
 class Outcome:
-    """What one bad input got: clear (a 4xx or error with a message), accepted, unclear, hang or 5xx."""
+    """What one bad input got: clear (a 4xx or error with a message, or for a command that must work, its
+    work done), accepted, unclear, hang, 5xx, traceback (a command's) or lost (a saved file changed)."""
 
     kind: str
     note: str = ""
@@ -57,6 +61,7 @@ class Server:
     url: str
     runs: Path
     log: Path
+    pythonpath: str  # the checkout under test, for the commands of the "cli" section too
 
     @property
     def ws(self) -> str:
@@ -234,7 +239,187 @@ def web_cases() -> list[Case]:
     return cases
 
 
-SECTIONS: dict[str, Callable[[], list[Case]]] = {"web": web_cases}  # a "cli" section can join here
+# --- the command line ---
+
+def gradschool(server: Server, args: list, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `python -m gradschool ARGS` in cwd with the checkout under test (the server's)."""
+    env = dict(os.environ, PYTHONPATH=server.pythonpath)
+    return subprocess.run([sys.executable, "-m", "gradschool", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def command(args: list, expect: str = "refuse", setup: Callable[[Path, Server], None] | None = None,
+            keep: tuple[str, ...] = (), timeout: float = 120) -> Callable[[Server], Outcome]:
+    """A command run in a fresh folder (prepared by setup): it must refuse with a message (expect="refuse")
+    or do its work (expect="ok"); never a traceback; the files named in keep stay byte for byte."""
+
+    def send(server: Server) -> Outcome:
+        folder = Path(tempfile.mkdtemp(prefix="cli-", dir=server.runs.parent))
+        if setup:
+            setup(folder, server)
+        kept = {name: (folder / name).read_bytes() for name in keep}
+        try:
+            args_here = [str(a).replace("{runs}", str(server.runs)) for a in args]
+            r = gradschool(server, args_here, folder, timeout)
+        except subprocess.TimeoutExpired:
+            return Outcome("hang")
+        if any((folder / name).read_bytes() != data for name, data in kept.items()):
+            return Outcome("lost", f"changed: {', '.join(keep)}")
+        if "Traceback (most recent call last)" in r.stderr + r.stdout:
+            return Outcome("traceback", r.stderr.strip().splitlines()[-1][:120])
+        message = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+        if expect == "ok":
+            worked = "clear" if r.returncode == 0 else "unclear"
+            return Outcome(worked, f"exit {r.returncode} {message[:100]}")
+        if r.returncode == 0:
+            return Outcome("accepted", r.stdout.strip()[-100:])
+        if r.returncode == 130 or "Error" not in message:
+            return Outcome("unclear", f"exit {r.returncode} {message[:100]}")
+        return Outcome("clear", message[:120])
+
+    return send
+
+
+def copy_model(name: str) -> Callable[[Path, Server], None]:
+    """Setup: the prepared trained model's best.ckpt copied into the folder as `name`."""
+    def setup(folder: Path, server: Server) -> None:
+        (folder / name).write_bytes((server.runs / "names-gpt" / BEST).read_bytes())
+    return setup
+
+
+def crafted(change: Callable[[dict], None], name: str = "model.ckpt") -> Callable[[Path, Server], None]:
+    """Setup: the trained model's checkpoint, changed by `change` and saved again (a valid checksum)."""
+    def setup(folder: Path, server: Server) -> None:
+        state = checkpoint.load(server.runs / "names-gpt" / BEST)
+        change(state)
+        checkpoint.save(folder / name, state)
+    return setup
+
+
+def sealed(payload: bytes, name: str = "model.ckpt") -> Callable[[Path, Server], None]:
+    """Setup: a checkpoint file with a correct header and checksum around a crafted payload."""
+    def setup(folder: Path, server: Server) -> None:
+        header = checkpoint.HEADER.pack(checkpoint.MAGIC, checkpoint.VERSION, len(payload),
+                                        hashlib.sha256(payload).digest())
+        (folder / name).write_bytes(header + payload)
+    return setup
+
+
+def npz(meta: str, **arrays: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.frombuffer(meta.encode(), dtype=np.uint8), **arrays)
+    return buffer.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """An .npz whose array entry claims 4 GiB uncompressed."""
+    payload = bytearray(npz('{"w": {"__array__": "w", "scalar": false}}', w=np.ones(4)))
+    for signature, offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        at = payload.index(signature)
+        payload[at + offset: at + offset + 4] = (0xFFFFFFF0).to_bytes(4, "little")
+    return bytes(payload)
+
+
+TEXT = "".join(f"{w} the quick brown fox jumps over the lazy dog\n" for w in range(200))
+TINY = ["--model", "bigram", "--max-iters", 4, "--eval-interval", 2, "--eval-iters", 1, "--batch-size", 4]
+
+
+def text_file(folder: Path, server: Server) -> None:
+    (folder / "data.txt").write_text(TEXT)
+
+
+def trained_run(folder: Path, server: Server) -> None:
+    """Setup: data.txt and a short bigram run of it in run/."""
+    text_file(folder, server)
+    r = gradschool(server, ["train", "--data", "data.txt", "--out", "run", *TINY], folder)
+    assert r.returncode == 0, r.stderr
+
+
+def changed_data(folder: Path, server: Server) -> None:
+    trained_run(folder, server)
+    (folder / "data.txt").write_text(TEXT[::-1])  # the same characters, another text
+
+
+def garbled_metrics(folder: Path, server: Server) -> None:
+    trained_run(folder, server)
+    with open(folder / "run" / "metrics.jsonl", "a") as f:
+        f.write('[1]\n"x"\n{"iter": "a"}\n{"iter": -3, "loss": 1}\n{"iter": 2, "loss": "NaN"}\n{"it\n')
+
+
+def export_files(model_pt: str, config_json: str) -> Callable[[Path, Server], None]:
+    """Setup: a model.pt and config.json as `export --from torch` reads them, with the given contents."""
+    def setup(folder: Path, server: Server) -> None:
+        (folder / "model.pt").write_text(model_pt)
+        (folder / "config.json").write_text(config_json)
+    return setup
+
+
+def fifo(folder: Path, server: Server) -> None:
+    os.mkfifo(folder / "data.txt")
+
+
+def cli_cases() -> list[Case]:
+    """The command line's bad inputs: folders that hold work, crafted files, absurd numbers."""
+    train, model = ["train", "--data", "data.txt", *TINY], "{runs}/names-gpt"
+    cases = [
+        ("train over an imported best.ckpt", ["train", "--data", "names", "--out", ".", *TINY[2:]],
+         "refuse", copy_model(BEST), (BEST,)),
+        ("train over a metrics.jsonl", [*train, "--out", "."], "refuse",
+         lambda f, s: (text_file(f, s), (f / "metrics.jsonl").write_text('{"iter": 0, "loss": 3}\n')),
+         ("metrics.jsonl",)),
+        ("export over a model.pt", ["export", model, "--to", "torch", "."], "refuse",
+         lambda f, s: (f / "model.pt").write_text("precious"), ("model.pt",)),
+        ("import a model.pt that is not one", ["export", "--from", "torch", "model.pt", "--out", "out"],
+         "refuse", export_files("x", "{}"), ()),
+        ("import with a config.json that is not JSON", ["export", "--from", "torch", "model.pt", "--out",
+         "out"], "refuse", export_files("x", "{"), ()),
+        ("resume on changed data", ["train", "--resume", "--out", "run", "--max-iters", 6], "refuse",
+         changed_data, ("run/last.ckpt",)),
+        ("resume over malformed metrics lines", ["train", "--resume", "--out", "run", "--max-iters", 6], "ok",
+         garbled_metrics, ()),
+        ("resume naming the data file another way", ["train", "--resume", "--out", "run", "--data",
+         "./data.txt", "--max-iters", 6], "ok", trained_run, ()),
+        ("--data /dev/zero", [*train[:1], "--data", "/dev/zero", *TINY, "--out", "run"], "refuse", None, ()),
+        ("--data a FIFO", [*train, "--out", "run"], "refuse", fifo, ()),
+        ("--data a folder", [*train[:1], "--data", ".", *TINY, "--out", "run"], "refuse", None, ()),
+        ("--data a binary file", [*train, "--out", "run"], "refuse",
+         lambda f, s: (f / "data.txt").write_bytes(bytes(range(256)) * 100), ()),
+        ("--min-lr above --lr", [*train, "--lr", 0.01, "--min-lr", 0.1, "--out", "run"], "refuse",
+         text_file, ()),
+        ("--lr inf", [*train, "--lr", "inf", "--out", "run"], "refuse", text_file, ()),
+        ("--lr nan", [*train, "--lr", "nan", "--out", "run"], "refuse", text_file, ()),
+        ("--n-embd 1000000", ["train", "--data", "data.txt", "--model", "gpt", "--n-embd", 1_000_000,
+         "--out", "run"], "refuse", text_file, ()),
+        ("--n-layer 100000", ["train", "--data", "data.txt", "--model", "gpt", "--n-layer", 100_000,
+         "--out", "run"], "refuse", text_file, ()),
+        ("--batch-size 10**9", [*train, "--batch-size", 10**9, "--out", "run"], "refuse", text_file, ()),
+        ("sample --max-new-tokens 1e8", ["sample", "--from", model, "--max-new-tokens", 100_000_000],
+         "refuse", None, ()),
+        ("sample --temperature 5e-324", ["sample", "--from", model, "--temperature", "5e-324", "--num", 2],
+         "ok", None, ()),
+        ("sample a names model with '.' in the prompt", ["sample", "--from", model, "--prompt", "a.b"],
+         "refuse", None, ()),
+    ]
+    checkpoints = [
+        ("a checkpoint without its model_config", crafted(lambda s: s.pop("model_config"))),
+        ("a checkpoint whose vocabulary is a number", crafted(lambda s: s.update(vocab=7))),
+        ("a checkpoint claiming n_embd 10**6", crafted(lambda s: s["model_config"].update(n_embd=10**6))),
+        ("a checkpoint whose weights are strings", crafted(lambda s: s.update(model={"x": "y"}))),
+        ("a checkpoint nesting its JSON 100,000 deep",
+         sealed(npz('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"))),
+        ("a checkpoint whose array claims 4 GiB", sealed(zip_bomb())),
+    ]
+    cases += [(f"sample from {name}", ["sample", "--from", "model.ckpt"], "refuse", setup, ("model.ckpt",))
+              for name, setup in checkpoints]
+    cases.append(("resume a checkpoint without its train_config",
+                  ["train", "--resume", "--out", "run", "--data", "names"], "refuse",
+                  lambda f, s: (f / "run").mkdir() or crafted(lambda st: st.pop("train_config"),
+                                                             "run/last.ckpt")(f, s), ("run/last.ckpt",)))
+    return [Case("cli", name, command(args, expect, setup, keep))
+            for name, args, expect, setup, keep in cases]
+
+
+SECTIONS: dict[str, Callable[[], list[Case]]] = {"web": web_cases, "cli": cli_cases}
 
 
 # --- the server under test ---
@@ -277,7 +462,7 @@ def running_server(workdir: Path, server_path: str | None):
                 httpx.get(url + "/", timeout=1)
                 break
             time.sleep(0.05)
-        yield Server(url, runs, log)
+        yield Server(url, runs, log, env["PYTHONPATH"])
     finally:
         proc.terminate()
         try:
@@ -317,7 +502,7 @@ def trainer(server: Server, path: str, start: dict | list, answers: list, errors
 
 
 def latency_under_load(server: Server, path: str, start: dict | list, clients: int, gets: int) -> dict:
-    """GET /neuron and POST /api/lm/next `gets` times each (50 ms apart) while `clients` clients train; the
+    """GET / and POST /api/lm/next `gets` times each (50 ms apart) while `clients` clients train; the
     latencies, the clients' first answers, and their later errors."""
     stop, answers, errors = threading.Event(), [], []
     args = (server, path, start, answers, errors, stop)
@@ -332,7 +517,7 @@ def latency_under_load(server: Server, path: str, start: dict | list, clients: i
     with httpx.Client(timeout=60) as c:
         for _ in range(gets):
             t0 = time.perf_counter()
-            c.get(server.url + "/neuron")
+            c.get(server.url + "/")
             times.append(1000 * (time.perf_counter() - t0))
             t0 = time.perf_counter()
             c.post(server.url + "/api/lm/next", json={"model": "names-gpt", "prompt": "an"})
@@ -365,15 +550,15 @@ def main() -> None:
         with running_server(workdir, args.server_path) as server:
             print(f"server: {server.url} (load average {os.getloadavg()[0]:.1f}; the machine is shared)")
             idle = latency_under_load(server, "/api/lm/train", [], 0, args.gets)
-            print(f"idle: GET /neuron {idle['get']}; POST /api/lm/next {idle['lm']}")
+            print(f"idle: GET / {idle['get']}; POST /api/lm/next {idle['lm']}")
             lm = latency_under_load(server, "/api/lm/train", {"type": "start", "steps": 2000}, args.clients,
                                     args.gets)
-            print(f"while {args.clients} clients train language models: GET /neuron {lm['get']}; "
+            print(f"while {args.clients} clients train language models: GET / {lm['get']}; "
                   f"POST /api/lm/next {lm['lm']}; answers {dict(lm['answers'])}, errors after starting "
                   f"{lm['errors']}, messages showing a server path {lm['leaks']}")
             moons = [{"type": "reset", "config": {"task": "moons", "hidden": [16, 16]}}, {"type": "play"}]
             play = latency_under_load(server, "/api/train", moons, args.clients, args.gets)
-            print(f"while {args.clients} clients play moons on the Training page: GET /neuron {play['get']}; "
+            print(f"while {args.clients} clients play moons on the Training page: GET / {play['get']}; "
                   f"POST /api/lm/next {play['lm']}; answers {dict(play['answers'])}")
             tally = Tally()
             for section, make in SECTIONS.items():

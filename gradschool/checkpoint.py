@@ -28,7 +28,7 @@ import numpy as np
 
 MAGIC = b"GSCHKPT\x00"
 VERSION = 1
-_HEADER = struct.Struct("<8sIQ32s")  # magic, version, payload length, sha256
+HEADER = struct.Struct("<8sIQ32s")  # magic, version, payload length, sha256
 MAX_NESTING = 100  # levels of dicts and lists in __meta__; a training state needs about 10
 
 
@@ -45,7 +45,7 @@ def save(path: str | os.PathLike, state: dict[str, Any]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     payload = buffer.getvalue()
-    header = _HEADER.pack(MAGIC, VERSION, len(payload), hashlib.sha256(payload).digest())
+    header = HEADER.pack(MAGIC, VERSION, len(payload), hashlib.sha256(payload).digest())
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -73,16 +73,16 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"no checkpoint at {path}") from None
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
-    if len(data) < _HEADER.size or not data.startswith(MAGIC):
+    if len(data) < HEADER.size or not data.startswith(MAGIC):
         raise CheckpointError(
             f"{path} is not a gradschool checkpoint (it does not start with the checkpoint header)"
         )
-    _, version, length, digest = _HEADER.unpack_from(data)
+    _, version, length, digest = HEADER.unpack_from(data)
     if version != VERSION:
         raise CheckpointError(
             f"{path} is a checkpoint of format version {version}; this gradschool reads version {VERSION}"
         )
-    payload = data[_HEADER.size :]
+    payload = data[HEADER.size :]
     if len(payload) != length:
         raise CheckpointError(
             f"{path} is truncated or damaged: it holds {len(payload)} bytes of data, its header says {length}"
