@@ -1,9 +1,20 @@
-"""Shared checker for the Tensor tests: run an op in gradschool and in PyTorch, compare values and grads."""
+"""The Tensor tests' oracle: an op in gradschool and in PyTorch, values and grads compared; random inputs."""
 
 import numpy as np
 import torch
 
 from gradschool.tensor import Tensor
+
+
+def randn(shape, seed=0) -> np.ndarray:
+    """Standard normal numbers of this shape, the same for the same seed."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def positive(shape, seed=0) -> np.ndarray:
+    """Numbers of at least 0.5 (inputs of log, sqrt, division)."""
+    return np.abs(randn(shape, seed)) + 0.5
+
 
 TOL = {np.float64: 1e-9, np.float32: 1e-5}  # float64: max abs error; float32: max error relative to the scale
 

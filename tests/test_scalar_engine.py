@@ -55,7 +55,7 @@ BINARY = {
 
 
 @pytest.mark.parametrize("name", UNARY)
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(u=st.floats(0, 1))
 def test_unary_op_value_and_gradient_match_central_differences(name, u):
     op, plain, (lo, hi) = UNARY[name]
@@ -70,7 +70,7 @@ def test_unary_op_value_and_gradient_match_central_differences(name, u):
 
 
 @pytest.mark.parametrize("name", BINARY)
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(u=st.floats(0, 1), w=st.floats(0, 1))
 def test_binary_op_value_and_gradients_match_central_differences(name, u, w):
     op, (alo, ahi), (blo, bhi) = BINARY[name]
@@ -122,7 +122,7 @@ def test_micrograd_readme_expression_matches_torch_and_the_readme():
     assert (round(g.data, 4), round(a.grad, 4), round(b.grad, 4)) == (24.7041, 138.8338, 645.5773)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.floats(0.3, 2.0), st.floats(-2.0, 2.0), st.floats(0.5, 3.0))
 def test_every_op_composed_matches_torch_float64(x, y, z):
     a, b, c = Value(x), Value(y), Value(z)

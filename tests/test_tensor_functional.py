@@ -6,17 +6,13 @@ import torch
 import torch.nn.functional as TF
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tensor_check import check_numerically, check_op
+from tensor_check import check_numerically, check_op, randn
 
 import gradschool.tensor.functional as F
 from gradschool.tensor import Tensor, manual_seed
 from gradschool.tensor.random import generator, get_rng_state, set_rng_state
 
-SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def randn(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+SETTINGS = settings(max_examples=25)
 
 
 @SETTINGS

@@ -6,23 +6,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
-from tensor_check import check_numerically, check_op
+from strategies import matmul_shapes, pair_shapes, shape_and_axis, shapes
+from tensor_check import check_numerically, check_op, positive, randn
 
 from gradschool.tensor import Tensor, cat, stack, where
 from gradschool.tensor.kernels import index_add
 
-SETTINGS = settings(max_examples=30, deadline=None)
-pair_shapes = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0, max_side=4)
-shapes = array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
-nonempty_shapes = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
-
-
-def randn(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def positive(shape, seed=0):
-    return np.abs(randn(shape, seed)) + 0.5
+SETTINGS = settings(max_examples=30)
 
 
 BINARY = {
@@ -136,14 +126,6 @@ def test_comparisons_are_masks_without_gradient():
         bool(a > 1)
 
 
-@st.composite
-def shape_and_axis(draw, min_side=0):
-    shape = draw(array_shapes(min_dims=1, max_dims=4, min_side=min_side, max_side=4))
-    axes = st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True).map(tuple)
-    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1), axes))
-    return shape, axis, draw(st.booleans())
-
-
 def torch_dims(shape, axis):
     """PyTorch's dim for our axis: None (all axes) becomes every axis."""
     return axis if axis is not None else tuple(range(len(shape)))
@@ -187,15 +169,6 @@ def test_max_splits_gradient_between_ties_like_amax():
     check_op([x], lambda t: t.amax(dim=1), lambda t: t.max(axis=1))
     check_op([x], lambda t: t.amax(), lambda t: t.max())
     check_op([x], lambda a: torch.maximum(a, torch.tensor(2.0, dtype=a.dtype)), lambda a: a.maximum(2.0))
-
-
-@st.composite
-def matmul_shapes(draw):
-    n, k, m = draw(st.integers(1, 4)), draw(st.integers(0, 4)), draw(st.integers(1, 4))
-    batch = draw(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, min_side=1, max_side=3))
-    a = (k,) if draw(st.booleans()) else batch.input_shapes[0] + (n, k)
-    b = (k,) if draw(st.booleans()) else batch.input_shapes[1] + (k, m)
-    return a, b
 
 
 @SETTINGS

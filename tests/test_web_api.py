@@ -167,7 +167,7 @@ def expressions(draw, depth=3):
 
 
 @given(expressions(), st.floats(-3, 3), st.floats(-3, 3))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 def test_random_expressions_match_pytorch_or_are_rejected_cleanly(expression, a_value, b_value):
     text, fn = expression
     r = client.post("/api/graph", json={"expression": text, "variables": {"a": a_value, "b": b_value}})
@@ -370,7 +370,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=LOCAL)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, suppress_health_check=list(HealthCheck))
 def test_fuzz_no_server_errors(case):
     response = case.call(headers=LOCAL)
     assert response.status_code < 500, response.text

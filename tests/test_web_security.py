@@ -370,7 +370,7 @@ FIELDS = sorted({f for fields in NUMBER_FIELDS.values() for f in fields} | {"x",
 
 @given(st.sampled_from([*NUMBER_FIELDS, "/api/graph"]), st.dictionaries(st.sampled_from(FIELDS), JSON,
                                                                            max_size=4) | JSON)
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
 def test_fuzzed_bodies_never_get_a_5xx(path, body):
     text = json.dumps(body)  # NaN and Infinity included, as Python writes them
     r = client.post(path, content=text, headers={"content-type": "application/json"})
@@ -381,7 +381,7 @@ def test_fuzzed_bodies_never_get_a_5xx(path, body):
 
 @given(st.dictionaries(st.sampled_from(["type", "config", "lr", "task", "hidden", "seed"]), JSON, max_size=3)
        | JSON)
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, suppress_health_check=list(HealthCheck))
 def test_fuzzed_training_messages_leave_the_session_working(message):
     with client.websocket_connect(WS + "/api/train") as ws:
         ws.send_text(json.dumps(message))
