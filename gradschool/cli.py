@@ -214,6 +214,23 @@ def sample_command(run: str, **options) -> None:
     click.echo(separator.join(samples))
 
 
+@cli.command("notebooks")
+@click.argument("folder", required=False, default="notebooks", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite notebooks you edited there.")
+def notebooks_command(folder: str, force: bool) -> None:
+    """Write a Jupyter notebook for every rung's lesson into FOLDER (default: ./notebooks)."""
+    try:
+        from gradschool.notebooks import write_notebooks
+
+        paths = write_notebooks(folder, force=force)
+    except ImportError as e:
+        raise click.ClickException(f"the notebooks need {e.name}: "
+                                   "pip install 'gradschool[notebooks]'") from None
+    except OSError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"wrote {len(paths)} notebooks to {folder}; open them with: jupyter lab {folder}")
+
+
 @cli.command("plot")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--out", "png", type=click.Path(dir_okay=False), default=None,

@@ -6,10 +6,13 @@ Computed by the scalar engine (gradschool.scalar.losses and backward()), as rung
 the loss with respect to each logit comes out as (softmax - one-hot) / temperature.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradschool.scalar.engine import Value
 from gradschool.scalar.losses import cross_entropy, softmax
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def softmax_figure(logits: list[float], target: int, temperature: float = 1.0) -> dict[str, Any]:
@@ -27,3 +30,20 @@ def softmax_figure(logits: list[float], target: int, temperature: float = 1.0) -
         "loss": loss.data,
         "grads": [z.grad for z in scores],
     }
+
+
+def draw(classes: str = "3", logits: str = "2,1,0.1", target: int = 0, temperature: float = 1.0) -> "Figure":
+    """The figure with matplotlib (the notebook's form): probabilities beside each logit's slope."""
+    from gradschool.plot import new_figure
+
+    values = [float(z) for z in logits.split(",")][: int(classes)]
+    numbers = softmax_figure(values, int(target), float(temperature))
+    fig, ax = new_figure((6, 3))
+    xs = range(len(values))
+    ax.bar([x - 0.2 for x in xs], numbers["probs"], width=0.4, label="probability")
+    ax.bar([x + 0.2 for x in xs], numbers["grads"], width=0.4, label="d loss / d logit")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(list(xs), [f"class {x}" for x in xs])
+    ax.set_title(f"cross-entropy of class {target}: {numbers['loss']:.4f}")
+    ax.legend()
+    return fig

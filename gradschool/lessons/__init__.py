@@ -4,7 +4,8 @@ A lesson is `rN_<name>.md`, named like its rung program (`gradschool/rungs/rN_<n
 Markdown anywhere. Its first `# ` heading is the chapter's title. Besides prose it holds three kinds of fenced
 block:
 
-    ```python          code the learner reads and runs (shown as a code panel)
+    ```python          code the learner reads and runs, top to bottom (a code panel; a notebook cell); a
+                       comment `# -> TEXT` says what it prints, and the notebook tests check it
     ```source          dotted names of library objects, one a line: their real source is shown
     ```figure          one line, `KIND key=value ...`: a live figure, computed by the engine on request
 
@@ -15,6 +16,7 @@ into cells, so the text exists once.
         print(rung, found.title, [figure.kind for figure in found.figures()])
 """
 
+import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -64,10 +66,47 @@ def parse_figure(body: str) -> Figure:
     return Figure(match.group(1), args)
 
 
+def segments(text: str) -> list[tuple[str | None, str]]:
+    """A Markdown text cut into its prose and its ``` fenced blocks, in order: (None, prose), (info, body)."""
+    out: list[tuple[str | None, str]] = []
+    info, lines = None, []
+    for line in text.splitlines(keepends=True):
+        fence = line.startswith("```")
+        if fence and info is None:  # a block opens: the prose so far is one segment
+            if "".join(lines).strip():
+                out.append((None, "".join(lines).strip("\n") + "\n"))
+            info, lines = line[3:].strip(), []
+        elif fence and not line[3:].strip():  # the block closes
+            out.append((info, "".join(lines)))
+            info, lines = None, []
+        else:
+            lines.append(line)
+    if info is not None:
+        raise LessonError(f"a ```{info} block is never closed")
+    if "".join(lines).strip():
+        out.append((None, "".join(lines).strip("\n") + "\n"))
+    return out
+
+
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """(info, body) of each ``` fenced block of a Markdown text, in order."""
-    return [(m.group(1).strip(), m.group(2)) for m in re.finditer(r"^```([^\n`]*)\n(.*?)^```\s*$", text,
-                                                                   flags=re.M | re.S)]
+    return [(info, body) for info, body in segments(text) if info is not None]
+
+
+def library_object(dotted: str) -> object:
+    """The object named by a dotted path such as gradschool.scalar.engine.Value.tanh."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                raise LessonError(f"a source block names {dotted!r}, which does not exist")
+        return obj
+    raise LessonError(f"a source block names {dotted!r}, which does not exist")
 
 
 def read_lesson(path: Path) -> Lesson:

@@ -10,7 +10,6 @@ The chapter then ends with how to run the rung's program, and links to the chapt
 """
 
 import html
-import importlib
 import inspect
 import json
 import textwrap
@@ -19,25 +18,9 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from gradschool.lessons import Lesson, LessonError, lessons, parse_figure
+from gradschool.lessons import Lesson, LessonError, lessons, library_object, parse_figure
 
 STATIC = Path(__file__).parent / "static"
-
-
-def library_object(dotted: str) -> object:
-    """The object named by a dotted path such as gradschool.scalar.engine.Value.tanh."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr, None)
-            if obj is None:
-                raise LessonError(f"a source block names {dotted!r}, which does not exist")
-        return obj
-    raise LessonError(f"a source block names {dotted!r}, which does not exist")
 
 
 def source_panel(names: list[str]) -> str:
