@@ -41,12 +41,15 @@ def grade(n: int, path: str | os.PathLike, time_limit: float = TIME_LIMIT, seed:
     replies = run_child(n, str(Path(path).resolve()), cases, time_limit, len(parts))
     if "import" in replies:
         return [Outcome(p, False, replies["import"]["problem"]) for p in parts]
-    outcomes = []
+    outcomes, stopped_at = [], None
     for part in parts:
         reply = replies.get(part.id)
-        if reply is None:
-            outcomes.append(Outcome(part, False, "did not finish: the check's process stopped before this "
-                                    "part (the code before it ran too long, or crashed Python)"))
+        if reply is None and stopped_at is None:
+            stopped_at = part.id
+            outcomes.append(Outcome(part, False, "did not finish: Python stopped during this part (the code "
+                                    "exited, crashed, or hung where the time limit could not stop it)"))
+        elif reply is None:
+            outcomes.append(Outcome(part, False, f"not run: the check stopped during part {stopped_at}"))
         elif "problem" in reply:
             outcomes.append(Outcome(part, False, reply["problem"]))
         else:
