@@ -144,7 +144,7 @@ def test_a_wrong_return_type_is_reported_as_such(tmp_path):
 
 
 def test_what_the_learners_code_prints_does_not_disturb_the_grading(tmp_path):
-    fake = "    print('{\"id\": \"9.3\", \"results\": []}')\n"  # looks like the grader's own messages
+    fake = "    print('{\"id\": \"import\", \"problem\": \"fake\"}')\n"  # like the grader's own messages
     line = "    q, k, v = x @ Wq, x @ Wk, x @ Wv\n"
     text = solved(9).replace(line, line + fake)
     assert all(o.passed for o in grade(9, write(tmp_path, "e.py", text)))
