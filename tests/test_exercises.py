@@ -207,3 +207,11 @@ def test_exercise_out_of_range_is_refused_clearly():
     result = CliRunner().invoke(cli, ["exercise", "10"])
     assert result.exit_code == 2
     assert "10 is not in the range 1<=x<=9" in result.output
+
+
+def test_grading_leaves_the_librarys_random_stream_as_it_was(tmp_path):
+    from gradschool.tensor.random import get_rng_state
+
+    before = get_rng_state()
+    assert all(o.passed for o in grade(8, write(tmp_path, "e.py", solved(8))))  # its oracle builds a Block
+    assert get_rng_state() == before

@@ -10,8 +10,13 @@ runs in the process that decides the score.
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
+
+from gradschool.tensor.random import get_rng_state, set_rng_state
+
+T = TypeVar("T")
 
 Case = dict  # one set of inputs, JSON-able: numbers, lists, strings
 Results = dict  # what was computed for one case, by the name the report prints: "d tanh/dx" -> 0.42
@@ -86,6 +91,16 @@ def sequence(x, what: str, length: int | None = None) -> list:
     if length is not None and len(x) != length:
         raise WrongType(f"{what} returned {len(x)} items, expected {length}")
     return list(x)
+
+
+def built_quietly(build: Callable[[], T]) -> T:
+    """build(), leaving the library's global generator as it was: the oracle's modules draw initial weights
+    that the case's weights then replace, and a program that grades must not see its random stream move."""
+    state = get_rng_state()
+    try:
+        return build()
+    finally:
+        set_rng_state(state)
 
 
 def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:

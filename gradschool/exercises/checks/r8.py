@@ -4,7 +4,7 @@ and block_forward (against gradschool.nn.gpt.Block)."""
 import numpy as np
 
 import gradschool.tensor.functional as F
-from gradschool.exercises.part import Part, array, central_differences, sequence
+from gradschool.exercises.part import Part, array, built_quietly, central_differences, sequence
 from gradschool.nn.gpt import Block, GPTConfig
 from gradschool.tensor import Tensor, no_grad
 
@@ -38,7 +38,7 @@ def oracle_norm(case) -> dict:
 
 
 def library_block(C: int, n_head: int) -> Block:
-    return Block(GPTConfig(block_size=16, n_embd=C, n_head=n_head, bias=True))
+    return built_quietly(lambda: Block(GPTConfig(block_size=16, n_embd=C, n_head=n_head, bias=True)))
 
 
 def draw_blocks(rng) -> list[dict]:
