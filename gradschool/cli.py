@@ -48,7 +48,10 @@ def run_rung(n: int, plot: str | None) -> None:
 @click.option("--force", is_flag=True,
               help="Replace an exercise file you have edited with a fresh one (yours is kept as .bak).")
 def exercise_command(n: int, directory: str, force: bool) -> None:
-    """Write rung N's exercise, exercise_N.py, into DIRECTORY (default: the current folder)."""
+    """Write rung N's exercise file to fill in.
+
+    It goes to DIRECTORY/exercise_N.py (DIRECTORY: the current folder unless given).
+    """
     from gradschool.exercises import file_name, starter_text
 
     path = Path(directory) / file_name(n)
@@ -80,7 +83,10 @@ def exercise_command(n: int, directory: str, force: bool) -> None:
 @click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True,
               help="Seconds each part may run before it counts as stuck.")
 def check_command(n: int, file: str, time_limit: float) -> None:
-    """Grade FILE as rung N's exercise: one line a part, then the score (exit status 0 when all pass)."""
+    """Grade your exercise FILE of rung N.
+
+    One line a part, then the score; the exit status is 0 only when every part passes.
+    """
     from gradschool.exercises.grader import grade, report
 
     outcomes = grade(n, file, time_limit)
