@@ -215,3 +215,10 @@ def test_grading_leaves_the_librarys_random_stream_as_it_was(tmp_path):
     before = get_rng_state()
     assert all(o.passed for o in grade(8, write(tmp_path, "e.py", solved(8))))  # its oracle builds a Block
     assert get_rng_state() == before
+
+
+def test_the_exercise_of_another_rung_is_named_rather_than_graded(tmp_path):
+    path = write(tmp_path, "exercise_1.py", solved(1))
+    for o in grade(3, path):
+        assert o.reason == ("this is rung 1's exercise (its first line says so): check it with "
+                            f"gradschool check 1 {path}")

@@ -10,6 +10,7 @@ its results come back as JSON and are compared here with what the library comput
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class Outcome:
 def grade(n: int, path: str | os.PathLike, time_limit: float = TIME_LIMIT, seed: int = 0) -> list[Outcome]:
     """Grade the file at path as rung n's exercise: one Outcome per part, in order."""
     parts = load(n).PARTS
+    other = other_rung(path, n)
+    if other is not None:
+        return [Outcome(p, False, f"this is rung {other}'s exercise (its first line says so): check it with "
+                                  f"gradschool check {other} {path}") for p in parts]
     cases = {p.id: p.draw(np.random.default_rng([seed, n, i])) for i, p in enumerate(parts)}
     replies = run_child(n, str(Path(path).resolve()), cases, time_limit, len(parts))
     if "import" in replies:
@@ -56,6 +61,16 @@ def grade(n: int, path: str | os.PathLike, time_limit: float = TIME_LIMIT, seed:
             reason = judge(part, cases[part.id], reply["results"])
             outcomes.append(Outcome(part, reason is None, reason or ""))
     return outcomes
+
+
+def other_rung(path: str | os.PathLike, n: int) -> int | None:
+    """The rung named on the file's first line ('# Rung 3 exercise: ...'), if it is not n."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            match = re.match(r"# Rung (\d+) exercise", f.readline())
+    except OSError:
+        return None  # the child reports it, as for any file that does not load
+    return int(match[1]) if match and int(match[1]) != n else None
 
 
 def run_child(n: int, path: str, cases: dict[str, list[Case]], time_limit: float, n_parts: int) -> dict:
