@@ -2,6 +2,7 @@
 
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
@@ -39,6 +40,62 @@ def run_rung(n: int, plot: str | None) -> None:
         module.main(plot=plot)
     except TrainingDiverged as e:  # an edited rung whose learning rate is too big: advice, not a traceback
         raise click.ClickException(str(e)) from None
+
+
+@cli.command("exercise")
+@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace an exercise file you have edited with a fresh one (yours is kept as .bak).")
+def exercise_command(n: int, directory: str, force: bool) -> None:
+    """Write rung N's exercise file to fill in.
+
+    It goes to DIRECTORY/exercise_N.py (DIRECTORY: the current folder unless given).
+    """
+    from gradschool.exercises import file_name, starter_text
+
+    path = Path(directory) / file_name(n)
+    text = starter_text(n)
+    try:
+        if path.exists() and path.read_bytes() == text.encode("utf-8"):
+            click.echo(f"{path} is already there, untouched; fill in its TODOs, then: "
+                       f"gradschool check {n} {path}")
+            return
+        if path.exists() and not force:
+            raise click.ClickException(f"{path} already exists and differs from the starter (your work?); "
+                                       "it was left as it is. Use --force to replace it (yours is kept as a "
+                                       ".bak file), or give another DIRECTORY.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            backup = next(b for b in (path.with_name(f"{path.name}.bak{i or ''}") for i in range(10**6))
+                          if not b.exists())
+            path.replace(backup)
+            click.echo(f"kept your old file as {backup}")
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise click.ClickException(f"cannot write {path}: {e.strerror or e}") from None
+    click.echo(f"wrote {path}; fill in its TODOs, then: gradschool check {n} {path}")
+
+
+@cli.command("check")
+@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True,
+              help="Seconds each part may run before it counts as stuck.")
+def check_command(n: int, file: str, time_limit: float) -> None:
+    """Grade your exercise FILE of rung N.
+
+    One line a part, then the score; the exit status is 0 only when every part passes.
+    """
+    from gradschool.exercises.grader import grade, report
+
+    outcomes = grade(n, file, time_limit)
+    *lines, score = report(outcomes)
+    for outcome, line in zip(outcomes, lines):
+        click.echo(click.style(line, fg="green" if outcome.passed else "red"))  # colours on a terminal only
+    click.echo(score)
+    if not all(o.passed for o in outcomes):
+        raise SystemExit(1)
 
 
 @cli.command("serve")
