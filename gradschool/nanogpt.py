@@ -1,12 +1,17 @@
-"""Compatibility with nanoGPT: its random init replayed without PyTorch, and its weights in and out as PyTorch
-state_dicts (parameter names and shapes are nanoGPT's, so weights move both ways).
+"""Compatibility with nanoGPT: its random init replayed without PyTorch, its weights in and out as PyTorch
+state_dicts (parameter names and shapes are nanoGPT's, so weights move both ways), and its checkpoint and
+vocabulary files.
 
     init_like_nanogpt(model, TorchGenerator(seed))   # the weights nanoGPT's GPT(config) gets after
                                                       # torch.manual_seed(seed)
     save_torch(model, "model.pt")                     # torch.save(state_dict) with nanoGPT's names
     model = load_torch("model.pt", config)            # and back (a nanoGPT ckpt.pt works too)
+    ckpt = to_nanogpt_checkpoint(model, optimizer.state_dict(), iter_num, best_val_loss, settings)
+    meta_pickle(tokenizer.itos), read_meta_pickle(data)   # data/<dataset>/meta.pkl, written and read safely
 
-Only the torch I/O needs PyTorch (imported inside those functions); the init replay does not.
+A ckpt.pt is what nanoGPT's train.py saves and reads back with --init_from=resume: `model` (the state_dict),
+`optimizer` (torch.optim.AdamW's state_dict over configure_optimizers' two groups), `model_args`, `iter_num`,
+`best_val_loss` and `config`. Only the torch I/O needs PyTorch (imported inside those functions).
 """
 
 import math

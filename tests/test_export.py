@@ -1,6 +1,7 @@
 """Export to PyTorch, nanoGPT and safetensors and import back: the run goes on (nanoGPT takes the next step as
 gradschool would), nothing is overwritten without --force, and malformed or unsafe files are refused."""
 
+import ast
 import json
 import os
 import pickle
@@ -194,7 +195,26 @@ def to_nanogpt(tmp_path_factory):
     assert "python sample.py --init_from=resume --out_dir=out-gs" in result.output
     assert "python train.py --init_from=resume --out_dir=out-gs --dataset=gradschool_shakespeare" in (
         result.output)
+    command = next(line.split() for line in result.output.splitlines() if "python train.py" in line)
+    (root / "train_command.txt").write_text(" ".join(command))
     return root / "run", root / "nanoGPT"
+
+
+def test_the_train_command_gives_nanogpt_the_runs_settings_with_their_types(to_nanogpt):
+    run, nanogpt = to_nanogpt
+    command = (run.parent / "train_command.txt").read_text().split()
+    assert command[:4] == ["python", "train.py", "--init_from=resume", "--out_dir=out-gs"]
+    settings = torch.load(nanogpt / "out-gs" / "ckpt.pt", weights_only=True)["config"]
+    for arg in command[2:]:  # as nanoGPT's configurator reads --key=value: a Python literal, else a string
+        key, text = arg.removeprefix("--").split("=", 1)
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        assert type(value) is type(settings[key]) and value == settings[key], arg
+    given = {arg.split("=")[0] for arg in command[2:]}
+    assert {"--batch_size", "--block_size", "--learning_rate", "--min_lr", "--warmup_iters",
+            "--lr_decay_iters", "--beta2", "--weight_decay", "--grad_clip", "--dtype"} <= given
 
 
 def test_nanogpt_ckpt_has_nanogpts_layout_and_loads_with_weights_only(to_nanogpt):
@@ -335,6 +355,23 @@ def test_import_of_a_checkpoint_nanogpt_trained_gives_its_logits(tmp_path):
     assert np.abs(model(x).data - ref(torch.from_numpy(x)).detach().numpy()).max() <= 1e-5
     result = run_cli("sample", "--from", tmp_path / "run", "--num", "1", "--max-new-tokens", "20")
     assert result.exit_code == 0, result.output
+
+
+def test_a_model_without_training_state_goes_to_nanogpt_with_a_fresh_optimizer(tmp_path):
+    ref = nanogpt_trained_elsewhere(tmp_path / "ng")
+    result = run_cli("export", "--from", "nanogpt", tmp_path / "ng" / "ckpt.pt", "--meta",
+                     tmp_path / "ng" / "meta.pkl", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    refused_clearly(run_cli("export", tmp_path / "run", "--to", "nanogpt", tmp_path / "again" / "out",
+                            "--with-data"), "holds a model but not a training run.*leave out --with-data")
+    assert not (tmp_path / "again").exists()
+    result = run_cli("export", tmp_path / "run", "--to", "nanogpt", tmp_path / "again" / "out")
+    assert result.exit_code == 0, result.output
+    assert "optimizer will start fresh at iter 0" in result.output
+    model, optimizer, ckpt = resume_from(tmp_path / "again" / "out")
+    assert ckpt["iter_num"] == 0 and optimizer.state_dict()["state"] == {}
+    for name, w in ref.state_dict().items():
+        assert torch.equal(model.state_dict()[name], w), name
 
 
 class RunsCode:
