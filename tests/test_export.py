@@ -490,3 +490,18 @@ def test_safetensors_without_the_package_says_how_to_install_it(exported, tmp_pa
     run, _ = exported
     refused_clearly(run_cli("export", run, "--to", "safetensors", tmp_path / "m.safetensors"),
                     r"pip install 'gradschool\[export\]'")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["RUN", "--to", "torch", "D", "--with-data"], "--with-data applies only with --to nanogpt DIR"),
+    (["RUN", "--to", "safetensors", "F", "--dataset", "x"], "--dataset applies only with --to nanogpt DIR"),
+    (["RUN", "--to", "torch", "D", "--nanogpt-dir", "N"], "--nanogpt-dir applies only with --to nanogpt DIR"),
+    (["--from", "torch", "F", "--out", "O", "--meta", "M"], "--meta applies only there"),
+    (["--from", "safetensors", "F"], "--from safetensors FILE needs --out DIR"),
+    (["--to", "nanogpt", "D"], "--to nanogpt needs the run to export: gradschool export RUN --to nanogpt"),
+    (["RUN", "--to", "onnx", "D"], "'onnx' is not one of 'torch', 'nanogpt', 'safetensors'"),
+])
+def test_export_flags_that_do_not_go_together_are_refused(tmp_path, args, message):
+    result = run_cli("export", *[str(tmp_path / a) if a.isupper() and len(a) <= 3 else a for a in args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
