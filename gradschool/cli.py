@@ -241,6 +241,9 @@ def plot_command(run_dir: str, png: str | None) -> None:
               help="With --from: the folder for the checkpoint (then `gradschool sample --from OUT`).")
 @click.option("--meta", type=click.Path(dir_okay=False), default=None,
               help="With --from nanogpt: the dataset's meta.pkl (its characters), read without running code.")
+@click.option("--data", default=None,
+              help="With --from nanogpt: the text the model trained on (e.g. nanoGPT's data/shakespeare_char/"
+              "input.txt); OUT is then a whole run that `gradschool train --resume --out OUT` continues.")
 @click.option("--nanogpt-dir", type=click.Path(file_okay=False), default=None,
               help="With --to nanogpt: the nanoGPT folder whose data/DATASET/ gets meta.pkl (and with "
               "--with-data train.bin, val.bin) [default: DIR's parent].")
@@ -250,8 +253,8 @@ def plot_command(run_dir: str, png: str | None) -> None:
               "nanoGPT's train.bin and val.bin.")
 @click.option("--force", is_flag=True, help="With --to: overwrite the files it writes.")
 def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[str, str] | None,
-                   out_dir: str | None, meta: str | None, nanogpt_dir: str | None, dataset: str | None,
-                   with_data: bool, force: bool) -> None:
+                   out_dir: str | None, meta: str | None, data: str | None, nanogpt_dir: str | None,
+                   dataset: str | None, with_data: bool, force: bool) -> None:
     """Export a trained model to PyTorch, nanoGPT or safetensors (RUN --to FORMAT PATH), or import one
     (--from FORMAT FILE --out DIR)."""
     from gradschool import export
@@ -270,6 +273,8 @@ def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[st
     if (meta is not None) != (source is not None and source[0] == "nanogpt"):
         raise click.UsageError("--from nanogpt FILE needs --meta META.PKL (the vocabulary of its dataset), "
                                "and --meta applies only there")
+    if data is not None and meta is None:
+        raise click.UsageError("--data applies only with --from nanogpt FILE --meta META.PKL")
     nanogpt_only = {"--nanogpt-dir": nanogpt_dir, "--dataset": dataset, "--with-data": with_data or None}
     for name, value in nanogpt_only.items():
         if value is not None and (to is None or to[0] != "nanogpt"):
@@ -289,7 +294,7 @@ def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[st
             write = {"torch": export.to_torch, "safetensors": export.to_safetensors}[to[0]]
             path = write(run, to[1], force=force)
         elif source[0] == "nanogpt":
-            path = export.from_nanogpt(source[1], meta, out_dir)
+            path = export.from_nanogpt(source[1], meta, out_dir, data)
         else:
             read = {"torch": export.from_torch, "safetensors": export.from_safetensors}[source[0]]
             path = read(source[1], out_dir)

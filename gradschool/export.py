@@ -3,7 +3,7 @@
     gradschool export out-gpt --to torch exported/        # exported/model.pt + exported/config.json
     gradschool export --from torch exported/model.pt --out run/   # a checkpoint for `gradschool sample`
     gradschool export out-gpt --to nanogpt ~/nanoGPT/out-gs --with-data   # nanoGPT resumes the run
-    gradschool export --from nanogpt ckpt.pt --meta meta.pkl --out run/
+    gradschool export --from nanogpt ckpt.pt --meta meta.pkl --out run/   # [--data input.txt]: resumable
     gradschool export out-gpt --to safetensors model.safetensors    # pickle-free, no PyTorch needed
     gradschool export --from safetensors model.safetensors --out run/
 
@@ -19,6 +19,7 @@ import needs a new or empty --out folder.
 """
 
 import json
+import math
 import os
 import re
 import shlex
@@ -33,6 +34,7 @@ from gradschool.data import CharTokenizer, DataError, load_text
 from gradschool.data.corpus import non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.nanogpt import (
+    from_torch_optimizer,
     load_torch_state_dict,
     meta_pickle,
     model_config_of,
@@ -54,6 +56,7 @@ from gradschool.runs import (
     model_config_problem,
     model_state_problem,
     read_training_state,
+    training_state_problem,
     write_atomically,
 )
 
@@ -112,17 +115,22 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
 
 
 def write_imported(out_dir: str | Path, model: Module, kind: str, tokenizer: CharTokenizer, data_format: Any,
-                   seq_len: Any, source: str) -> Path:
-    """Check the imported model's state and write it as out_dir/best.ckpt (out_dir new or empty, locked)."""
-    state = checkpoint_state(kind, model, tokenizer, data_format, seq_len)
-    problem = model_state_problem(state)
+                   seq_len: Any, source: str, training: dict[str, Any] | None = None) -> Path:
+    """Check the imported model's state and write it as out_dir/best.ckpt (out_dir new or empty, locked);
+    with a training state, also as out_dir/last.ckpt, which `gradschool train --resume` continues."""
+    from gradschool.train import TrainConfig
+
+    state = checkpoint_state(kind, model, tokenizer, data_format, seq_len, training)
+    problem = model_state_problem(state) or (training and training_state_problem(state, TrainConfig))
     if problem:
         raise ValueError(f"{source} cannot be used: {problem}")
     out = Path(out_dir)
     with RunLock(out):
         check_new_run_folder(out)
         checkpoint.save(out / BEST, state)
-    return out / BEST
+        if training:
+            checkpoint.save(out / LAST, state)
+    return out / (LAST if training else BEST)
 
 
 # ---- PyTorch state_dict + config.json ---------------------------------------------------------------------
@@ -376,8 +384,12 @@ def run_splits(state: dict[str, Any], train_config: Any, path: Path) -> tuple[np
     return np.array(train, dtype=np.uint16), np.array(val, dtype=np.uint16)
 
 
-def from_nanogpt(file: str | Path, meta: str | Path, out_dir: str | Path) -> Path:
-    """Turn a nanoGPT ckpt.pt of a character-level model, with its meta.pkl, into out_dir/best.ckpt."""
+def from_nanogpt(file: str | Path, meta: str | Path, out_dir: str | Path, data: str | None = None) -> Path:
+    """Turn a nanoGPT ckpt.pt of a character-level model, with its meta.pkl, into out_dir/best.ckpt.
+
+    With data (the text it trained on): a whole run, its AdamW state, iter_num and settings included, that
+    `gradschool train --resume --out out_dir` continues (from out_dir/last.ckpt).
+    """
     torch_available()
     file, meta = Path(file), Path(meta)
     if not file.is_file():
@@ -414,8 +426,51 @@ def from_nanogpt(file: str | Path, meta: str | Path, out_dir: str | Path) -> Pat
         tokenizer = CharTokenizer(itos, boundary=ours.get("boundary"))
     except DataError as e:
         raise ValueError(f"--meta {meta} cannot be used: {e}") from None
-    return write_imported(out_dir, model, "gpt", tokenizer, ours.get("data_format", "text"),
-                          ours.get("seq_len", config["block_size"]), str(file))
+    data_format = ours.get("data_format", "text")
+    training = None if data is None else imported_training(ckpt, model, tokenizer, data_format, data, out_dir,
+                                                           file)
+    return write_imported(out_dir, model, "gpt", tokenizer, data_format,
+                          ours.get("seq_len", config["block_size"]), str(file), training)
+
+
+TRAIN_SETTINGS = ("max_iters", "batch_size", "learning_rate", "decay_lr", "min_lr", "warmup_iters",
+                  "lr_decay_iters", "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
+                  "eval_iters")  # nanoGPT's names, which are gradschool's
+
+
+def imported_training(ckpt: dict[str, Any], model: Module, tokenizer: CharTokenizer, data_format: str,
+                      data: str, out_dir: str | Path, file: Path) -> dict[str, Any]:
+    """The training state of a nanoGPT ckpt.pt as a gradschool checkpoint holds it: its settings (config),
+    AdamW state and iter_num, the data's record, and fresh random generators (nanoGPT does not save its)."""
+    from gradschool.train import LanguageData, TrainConfig, configure_optimizer
+
+    settings = ckpt.get("config")
+    if not isinstance(settings, dict) or any(k not in settings for k in TRAIN_SETTINGS) \
+            or "optimizer" not in ckpt or not isinstance(ckpt.get("iter_num"), int):
+        raise ValueError(f"{file} lacks nanoGPT's training settings (config: {', '.join(TRAIN_SETTINGS)}), "
+                         "optimizer or iter_num, so it cannot become a run to resume; leave out --data to "
+                         "import its model alone")
+    values = {k: settings[k] for k in TRAIN_SETTINGS}
+    if isinstance(values["batch_size"], int):  # nanoGPT's step sums gradient_accumulation_steps batches
+        values["batch_size"] *= settings.get("gradient_accumulation_steps", 1)
+    c = model.config
+    try:
+        config = TrainConfig(model="gpt", data=data, data_format=data_format, out_dir=str(out_dir),
+                             block_size=c.block_size, eval_batches="fresh", **values,
+                             model_args={"n_layer": c.n_layer, "n_head": c.n_head, "n_embd": c.n_embd,
+                                         "dropout": c.dropout, "bias": c.bias})
+        corpus = LanguageData(config.data, data_format, config.block_size, config.max_data_mb)
+        corpus.tokenizer.check_matches(tokenizer, what=f"{file}")
+        optimizer = configure_optimizer(model, config)
+        optimizer.load_state_dict(from_torch_optimizer(ckpt["optimizer"]))
+        best_val_loss = float(ckpt.get("best_val_loss", math.inf))  # nanoGPT saves a 0-d tensor
+    except (ValueError, TypeError, RuntimeError) as e:  # settings that cannot work, data that does not fit
+        raise ValueError(f"{file} cannot become a run on --data {data}: {e}") from None
+    fresh = [np.random.default_rng(config.seed + i).bit_generator.state for i in range(2)]
+    return {"train_config": asdict(config), "data": data_record(config.data), "iter_num": ckpt["iter_num"],
+            "best_val_loss": best_val_loss, "evals_since_best": 0,
+            "first_loss": None, "optimizer": optimizer.state_dict(),
+            "rng": {"batches": fresh[0], "eval": fresh[1], "tensor": fresh[0]}}
 
 
 # ---- safetensors ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ vocabulary files.
     save_torch(model, "model.pt")                     # torch.save(state_dict) with nanoGPT's names
     model = load_torch("model.pt", config)            # and back (a nanoGPT ckpt.pt works too)
     ckpt = to_nanogpt_checkpoint(model, optimizer.state_dict(), iter_num, best_val_loss, settings)
+    optimizer.load_state_dict(from_torch_optimizer(ckpt["optimizer"]))   # and nanoGPT's AdamW back
     meta_pickle(tokenizer.itos), read_meta_pickle(data)   # data/<dataset>/meta.pkl, written and read safely
 
 A ckpt.pt is what nanoGPT's train.py saves and reads back with --init_from=resume: `model` (the state_dict),
@@ -131,6 +132,34 @@ def to_torch_optimizer(model: GPT, optimizer: dict[str, Any]) -> dict[str, Any]:
             "exp_avg_sq": torch.from_numpy(np.array(s["exp_avg_sq"], dtype=np.float32)),
         }
     return sd
+
+
+def from_torch_optimizer(sd: Any) -> dict[str, Any]:
+    """A torch.optim.AdamW state_dict (as nanoGPT's ckpt.pt holds it) in gradschool's AdamW layout: the same
+    groups, moments and step counts. It is checked against the model when an optimizer loads it."""
+    if not isinstance(sd, dict) or not isinstance(sd.get("state"), dict) \
+            or not isinstance(sd.get("param_groups"), list):
+        raise ValueError("its optimizer is not a torch.optim state_dict (state and param_groups)")
+    groups = []
+    for group in sd["param_groups"]:
+        if not isinstance(group, dict) or group.get("amsgrad") or group.get("maximize"):
+            raise ValueError("its optimizer is not nanoGPT's AdamW (amsgrad or maximize is on)")
+        try:
+            groups.append({"params": list(group["params"]), "lr": float(group["lr"]),
+                           "betas": tuple(float(b) for b in group["betas"]), "eps": float(group["eps"]),
+                           "weight_decay": float(group["weight_decay"])})
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("its optimizer's groups lack AdamW's lr, betas, eps or weight_decay") from None
+    state = {}
+    for i, s in sd["state"].items():
+        try:
+            state[int(i)] = {"step": int(float(s["step"])),
+                             "exp_avg": s["exp_avg"].detach().cpu().float().numpy(),
+                             "exp_avg_sq": s["exp_avg_sq"].detach().cpu().float().numpy()}
+        except (KeyError, TypeError, AttributeError, ValueError, RuntimeError):
+            raise ValueError(f"its optimizer state of parameter {i} is not AdamW's step, exp_avg and "
+                             "exp_avg_sq") from None
+    return {"state": state, "param_groups": groups}
 
 
 def to_nanogpt_checkpoint(model: GPT, optimizer: dict[str, Any], iter_num: int, best_val_loss: float,

@@ -291,6 +291,34 @@ def test_import_from_nanogpt_samples_as_the_original_run(to_nanogpt, tmp_path):
         run / BEST, num=2, max_new_tokens=30, seed=4)
 
 
+def test_a_run_goes_to_nanogpt_and_back_with_its_training_state(to_nanogpt, tmp_path):
+    run, nanogpt = to_nanogpt
+    result = run_cli("export", "--from", "nanogpt", nanogpt / "out-gs" / "ckpt.pt", "--meta",
+                     nanogpt / "data" / "gradschool_shakespeare" / "meta.pkl", "--data", "shakespeare",
+                     "--out", tmp_path / "back")
+    assert result.exit_code == 0, result.output
+    before, back = checkpoint.load(run / LAST), checkpoint.load(tmp_path / "back" / LAST)
+    assert back["iter_num"] == before["iter_num"] == 3
+    assert back["best_val_loss"] == pytest.approx(before["best_val_loss"])
+    for name, w in before["model"].items():
+        np.testing.assert_array_equal(back["model"][name], w)
+    assert back["optimizer"]["param_groups"] == before["optimizer"]["param_groups"]
+    for i, s in before["optimizer"]["state"].items():
+        assert back["optimizer"]["state"][i]["step"] == s["step"] == 3
+        np.testing.assert_array_equal(back["optimizer"]["state"][i]["exp_avg"], s["exp_avg"])
+        np.testing.assert_array_equal(back["optimizer"]["state"][i]["exp_avg_sq"], s["exp_avg_sq"])
+    settings = ("batch_size", "block_size", "learning_rate", "min_lr", "warmup_iters", "lr_decay_iters",
+                "weight_decay", "beta2", "grad_clip", "eval_interval", "eval_iters", "model_args")
+    assert {k: back["train_config"][k] for k in settings} == {k: before["train_config"][k] for k in settings}
+    result = train(resume_config(tmp_path / "back", max_iters=5), resume=True, progress=False)  # it goes on
+    assert result.iter_num == 5 and np.isfinite(result.best_val_loss)
+    refused_clearly(run_cli("export", "--from", "nanogpt", nanogpt / "out-gs" / "ckpt.pt", "--meta",
+                            nanogpt / "data" / "gradschool_shakespeare" / "meta.pkl", "--data", "names",
+                            "--out", tmp_path / "other"),
+                    "cannot become a run on --data names: the vocabulary of the data .* does not match")
+    assert not (tmp_path / "other" / BEST).exists()
+
+
 def test_export_to_nanogpt_refuses_to_overwrite_without_force(to_nanogpt, tmp_path):
     run, nanogpt = to_nanogpt
     out = tmp_path / "nanoGPT" / "out-gs"
