@@ -283,6 +283,8 @@ def to_nanogpt(run: str | Path, out_dir: str | Path, nanogpt_dir: str | Path | N
     from gradschool.train import TrainConfig, configure_optimizer
 
     torch_available()
+    import torch
+
     run = Path(run)
     path = run / LAST if run.is_dir() and (run / LAST).exists() else find_checkpoint(run)
     model, tokenizer, state = load_gpt(path, "nanoGPT")
@@ -310,8 +312,6 @@ def to_nanogpt(run: str | Path, out_dir: str | Path, nanogpt_dir: str | Path | N
                                  {**settings, "gradschool": gradschool_keys})
     result.train_args = [f"--{k}={v!r}" if isinstance(v, float | bool) else f"--{k}={v}"
                          for k, v in settings.items() if k not in ("device", "compile")]
-    import torch
-
     out.mkdir(parents=True, exist_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = out / f".{NANOGPT_CKPT}.tmp"

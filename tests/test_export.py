@@ -491,6 +491,8 @@ def test_safetensors_works_for_every_model_kind(tmp_path):
                      tmp_path / "back")
     assert result.exit_code == 0, result.output
     assert sample(tmp_path / "back", num=3, seed=2) == sample(tmp_path / "run", num=3, seed=2)
+    refused_clearly(run_cli("export", tmp_path / "run", "--to", "nanogpt", tmp_path / "ng"),
+                    "only GPT models export to nanoGPT .*holds a bigram model")
 
 
 def test_safetensors_import_refuses_bad_files_clearly(exported, tmp_path):
