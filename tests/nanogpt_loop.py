@@ -7,6 +7,7 @@ decay on the 2-D weights only, linear warmup then cosine decay, gradient clippin
 """
 
 import math
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -116,3 +117,25 @@ def train_step(model: TorchGPT, optimizer: torch.optim.AdamW, x: np.ndarray, y: 
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return loss.item()
+
+
+def sample_like_nanogpt(nanogpt_dir: str | Path, out_dir: str, start: str = "\n", max_new_tokens: int = 30,
+                        top_k: int | None = None, seed: int = 1337) -> str:
+    """One sample as nanoGPT's `python sample.py --init_from=resume --out_dir=out_dir` prints it when run in
+    nanogpt_dir: the model built from ckpt.pt, the vocabulary from data/<its config's dataset>/meta.pkl."""
+    torch.manual_seed(seed)
+    checkpoint = torch.load(Path(nanogpt_dir) / out_dir / "ckpt.pt", map_location="cpu", weights_only=True)
+    model = TorchGPT(GPTConfig(**checkpoint["model_args"]))
+    model.load_state_dict({k.removeprefix("_orig_mod."): v for k, v in checkpoint["model"].items()})
+    model.eval()
+    with open(Path(nanogpt_dir) / "data" / checkpoint["config"]["dataset"] / "meta.pkl", "rb") as f:
+        meta = pickle.load(f)  # the test's own file: nanoGPT's sample.py reads it like this
+    idx = torch.tensor([[meta["stoi"][c] for c in start]])
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(idx[:, -model.config.block_size:])[:, -1, :]
+            if top_k is not None:
+                kth = torch.topk(logits, top_k).values[:, [-1]]
+                logits[logits < kth] = -float("inf")
+            idx = torch.cat([idx, torch.multinomial(torch.softmax(logits, dim=-1), 1)], dim=1)
+    return "".join(meta["itos"][i] for i in idx[0].tolist())

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from nanogpt_loop import resume_from, train_step
+from nanogpt_loop import resume_from, sample_like_nanogpt, train_step
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 from safetensors.torch import load_file as load_torch_file
@@ -280,6 +280,19 @@ def test_meta_pkl_and_the_bins_hold_the_runs_vocabulary_and_split(to_nanogpt):
     n = int(0.9 * len(ids))
     np.testing.assert_array_equal(train_ids, ids[:n])
     np.testing.assert_array_equal(val_ids, ids[n:])
+
+
+def test_nanogpts_sample_finds_the_vocabulary_and_writes_what_gradschool_writes(to_nanogpt):
+    run, nanogpt = to_nanogpt
+    theirs = sample_like_nanogpt(nanogpt, "out-gs", start="ROMEO:", max_new_tokens=30, top_k=1)
+    assert len(theirs) == 36 and theirs.startswith("ROMEO:")
+    model, tokenizer, _ = load_model(run / LAST)
+    ids = np.array([tokenizer.encode(theirs)])
+    block = model.config.block_size
+    for t in range(5, 35):  # each character nanoGPT picked is gradschool's likeliest (up to float32 ties)
+        logits = model(ids[:, max(0, t + 1 - block) : t + 1]).data[0, -1]  # cropped as sample.py crops
+        assert logits[ids[0, t + 1]] >= logits.max() - 1e-5, (t, theirs)
+    assert ids[0, 6:].tolist() != [ids[0, 6]] * 30  # not a degenerate text
 
 
 def test_import_from_nanogpt_samples_as_the_original_run(to_nanogpt, tmp_path):
