@@ -241,14 +241,14 @@ def plot_command(run_dir: str, png: str | None) -> None:
               help="With --from: the folder for the checkpoint (then `gradschool sample --from OUT`).")
 @click.option("--meta", type=click.Path(dir_okay=False), default=None,
               help="With --from nanogpt: the dataset's meta.pkl (its characters), read without running code.")
-@click.option("--data", default=None,
+@click.option("--data", default=None, metavar="FILE",
               help="With --from nanogpt: the text the model trained on (e.g. nanoGPT's data/shakespeare_char/"
               "input.txt); OUT is then a whole run that `gradschool train --resume --out OUT` continues.")
 @click.option("--nanogpt-dir", type=click.Path(file_okay=False), default=None,
               help="With --to nanogpt: the nanoGPT folder whose data/DATASET/ gets meta.pkl (and with "
               "--with-data train.bin, val.bin) [default: DIR's parent].")
-@click.option("--dataset", default=None, help="With --to nanogpt: nanoGPT's dataset name [default: "
-              "gradschool_ and the name of the run's data].")
+@click.option("--dataset", default=None, metavar="NAME", help="With --to nanogpt: nanoGPT's dataset name "
+              "[default: gradschool_ and the name of the run's data].")
 @click.option("--with-data", is_flag=True, help="With --to nanogpt: also write the run's train/val split as "
               "nanoGPT's train.bin and val.bin.")
 @click.option("--force", is_flag=True, help="With --to: overwrite the files it writes.")
