@@ -304,28 +304,75 @@ def plot_command(run_dir: str, png: str | None) -> None:
 
 @cli.command("export")
 @click.argument("run", required=False, type=click.Path())
-@click.option("--to", "to", type=(click.Choice(["torch"]), click.Path(file_okay=False)), default=None,
-              metavar="torch DIR", help="Write RUN's GPT to DIR/model.pt (a state_dict, nanoGPT names).")
-@click.option("--from", "source", type=(click.Choice(["torch"]), click.Path(dir_okay=False)), default=None,
-              metavar="torch FILE", help="Read a state_dict written by --to torch back into a checkpoint.")
+@click.option("--to", "to", type=(click.Choice(["torch", "nanogpt", "safetensors"]), click.Path()),
+              default=None, metavar="FORMAT PATH", help="torch DIR: DIR/model.pt (a state_dict, nanoGPT "
+              "names) and config.json; nanogpt DIR: DIR/ckpt.pt that nanoGPT's train.py resumes and "
+              "sample.py samples; safetensors FILE: the weights, config and vocabulary in one file.")
+@click.option("--from", "source", type=(click.Choice(["torch", "nanogpt", "safetensors"]),
+                                        click.Path(dir_okay=False)), default=None, metavar="FORMAT FILE",
+              help="Read a model back into a checkpoint: torch model.pt, nanogpt ckpt.pt (with --meta), or a "
+              "safetensors file.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="With --from: the folder for the checkpoint (then `gradschool sample --from OUT`).")
-@click.option("--force", is_flag=True, help="With --to: overwrite DIR's model.pt and config.json.")
+@click.option("--meta", type=click.Path(dir_okay=False), default=None,
+              help="With --from nanogpt: the dataset's meta.pkl (its characters), read without running code.")
+@click.option("--data", default=None, metavar="FILE",
+              help="With --from nanogpt: the text the model trained on (e.g. nanoGPT's data/shakespeare_char/"
+              "input.txt); OUT is then a whole run that `gradschool train --resume --out OUT` continues.")
+@click.option("--nanogpt-dir", type=click.Path(file_okay=False), default=None,
+              help="With --to nanogpt: the nanoGPT folder whose data/DATASET/ gets meta.pkl (and with "
+              "--with-data train.bin, val.bin) [default: DIR's parent].")
+@click.option("--dataset", default=None, metavar="NAME", help="With --to nanogpt: nanoGPT's dataset name "
+              "[default: gradschool_ and the name of the run's data].")
+@click.option("--with-data", is_flag=True, help="With --to nanogpt: also write the run's train/val split as "
+              "nanoGPT's train.bin and val.bin.")
+@click.option("--force", is_flag=True, help="With --to: overwrite the files it writes.")
 def export_command(run: str | None, to: tuple[str, str] | None, source: tuple[str, str] | None,
-                   out_dir: str | None, force: bool) -> None:
-    """Export a trained GPT to PyTorch (RUN --to torch DIR), or import one (--from torch FILE --out DIR)."""
-    from gradschool.export import from_torch, to_torch
+                   out_dir: str | None, meta: str | None, data: str | None, nanogpt_dir: str | None,
+                   dataset: str | None, with_data: bool, force: bool) -> None:
+    """Export a trained model to PyTorch, nanoGPT or safetensors (RUN --to FORMAT PATH), or import one
+    (--from FORMAT FILE --out DIR)."""
+    from gradschool import export
 
     if (to is None) == (source is None):
-        raise click.UsageError("give either RUN --to torch DIR or --from torch FILE --out DIR")
+        raise click.UsageError("give either RUN --to FORMAT PATH (torch DIR, nanogpt DIR, safetensors FILE) "
+                               "or --from FORMAT FILE --out DIR")
     if to is not None and run is None:
-        raise click.UsageError("--to torch DIR needs the run to export: gradschool export RUN --to torch DIR")
+        raise click.UsageError(f"--to {to[0]} needs the run to export: gradschool export RUN --to {to[0]} "
+                               f"{'FILE' if to[0] == 'safetensors' else 'DIR'}")
     if source is not None and (out_dir is None or run is not None):
-        raise click.UsageError("--from torch FILE needs --out DIR (and no RUN)")
+        raise click.UsageError(f"--from {source[0]} FILE needs --out DIR (and no RUN)")
     if force and to is None:
-        raise click.UsageError("--force applies only with --to torch DIR")
+        raise click.UsageError("--force applies only with --to torch DIR, --to nanogpt DIR or --to "
+                               "safetensors FILE")
+    if (meta is not None) != (source is not None and source[0] == "nanogpt"):
+        raise click.UsageError("--from nanogpt FILE needs --meta META.PKL (the vocabulary of its dataset), "
+                               "and --meta applies only there")
+    if data is not None and meta is None:
+        raise click.UsageError("--data applies only with --from nanogpt FILE --meta META.PKL")
+    nanogpt_only = {"--nanogpt-dir": nanogpt_dir, "--dataset": dataset, "--with-data": with_data or None}
+    for name, value in nanogpt_only.items():
+        if value is not None and (to is None or to[0] != "nanogpt"):
+            raise click.UsageError(f"{name} applies only with --to nanogpt DIR")
     try:
-        path = to_torch(run, to[1], force=force) if to is not None else from_torch(source[1], out_dir)
+        if to is not None and to[0] == "nanogpt":
+            done = export.to_nanogpt(run, to[1], nanogpt_dir, dataset, with_data, force)
+            for path in (done.ckpt, done.meta, *done.data):
+                click.echo(f"wrote {path}")
+            if not done.resumable:
+                click.echo("(the checkpoint held a model but no training state: nanoGPT's optimizer will "
+                           "start fresh at iter 0)")
+            click.echo(f"in {done.nanogpt_dir}, sample with:\n  {done.sample_command}\ncontinue the run "
+                       f"with (add --device=cpu --compile=False on a CPU):\n  {done.train_command}")
+            return
+        if to is not None:
+            write = {"torch": export.to_torch, "safetensors": export.to_safetensors}[to[0]]
+            path = write(run, to[1], force=force)
+        elif source[0] == "nanogpt":
+            path = export.from_nanogpt(source[1], meta, out_dir, data)
+        else:
+            read = {"torch": export.from_torch, "safetensors": export.from_safetensors}[source[0]]
+            path = read(source[1], out_dir)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"wrote {path}")

@@ -268,7 +268,7 @@ def test_cli_export_to_torch_and_back(tmp_path):
         tmp_path / "run", num=2, max_new_tokens=20, seed=3)
 
     result = runner.invoke(cli, ["export", str(tmp_path / "run")])
-    assert result.exit_code != 0 and "--to torch DIR" in result.output
+    assert result.exit_code == 2 and "either RUN --to FORMAT PATH (torch DIR, nanogpt DIR" in result.output
     (tmp_path / "exp" / "config.json").unlink()
     result = runner.invoke(cli, ["export", "--from", "torch", str(tmp_path / "exp" / "model.pt"),
                                  "--out", str(tmp_path / "other")])

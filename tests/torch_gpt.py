@@ -1,14 +1,29 @@
 """The GPT of gradschool.nn.gpt in PyTorch, written as nanoGPT's model.py: the oracle of tests and benchmarks.
 
 Same parameter names and shapes as nanoGPT, so `model.load_state_dict(to_torch_state_dict(gpt))` copies a
-gradschool GPT into it.
+gradschool GPT into it; GPTConfig takes nanoGPT's model_args (and nothing else), configure_optimizers groups
+the parameters as nanoGPT's does.
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    """nanoGPT's model settings, with its defaults (GPT-2 small); a ckpt.pt's model_args build it."""
+
+    block_size: int = 1024
+    vocab_size: int = 50304
+    n_layer: int = 12
+    n_head: int = 12
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True
 
 
 class LayerNorm(nn.Module):
@@ -93,6 +108,14 @@ class TorchGPT(nn.Module):
                 torch.nn.init.zeros_(module.bias)
         elif isinstance(module, nn.Embedding):
             torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def configure_optimizers(self, weight_decay, learning_rate, betas):
+        """AdamW over two groups, as nanoGPT: the parameters of 2 or more dimensions (matmuls, embeddings)
+        decay, the others (biases, norms) do not; each in named_parameters() order, the tied head once."""
+        params = [p for _, p in self.named_parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas)
 
     def forward(self, idx, targets=None):
         T = idx.size(1)
