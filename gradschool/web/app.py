@@ -12,10 +12,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gradschool import __version__
+from gradschool.exercises import RUNGS as EXERCISES
+from gradschool.exercises import file_name, starter_text
 from gradschool.lessons import lessons
 from gradschool.scalar.engine import Value
 from gradschool.scalar.nn import Neuron
@@ -114,6 +116,29 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
         if rung not in lessons():
             raise HTTPException(404, f"no chapter {rung}; the chapters are {', '.join(map(str, lessons()))}")
         return HTMLResponse(pages.render_chapter(rung))
+
+    @app.get("/download/notebook/{rung}", include_in_schema=False)
+    async def notebook(rung: int) -> Response:
+        if rung not in lessons():
+            raise HTTPException(404, f"no chapter {rung}; the chapters are {', '.join(map(str, lessons()))}")
+        try:
+            import nbformat
+
+            from gradschool.notebooks import lesson_notebook
+        except ImportError:
+            raise HTTPException(404, "the notebooks need nbformat: "
+                                     "pip install 'gradschool[notebooks]'") from None
+        lesson = lessons()[rung]
+        return Response(nbformat.writes(lesson_notebook(lesson)), media_type="application/x-ipynb+json",
+                        headers={"content-disposition": f'attachment; filename="{lesson.name}.ipynb"'})
+
+    @app.get("/download/exercise/{rung}", include_in_schema=False)
+    async def exercise(rung: int) -> Response:
+        if rung not in EXERCISES:
+            raise HTTPException(404, f"no exercise for rung {rung}; "
+                                     f"rungs {EXERCISES[0]} to {EXERCISES[-1]} have one")
+        return Response(starter_text(rung), media_type="text/x-python; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{file_name(rung)}"'})
 
     @app.get("/{page}", include_in_schema=False)
     async def page(page: str) -> HTMLResponse:

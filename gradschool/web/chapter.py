@@ -18,6 +18,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from gradschool.exercises import RUNGS as EXERCISES
+from gradschool.exercises import file_name
 from gradschool.lessons import Lesson, LessonError, lessons, library_object, parse_figure
 
 STATIC = Path(__file__).parent / "static"
@@ -62,7 +64,7 @@ class ChapterRenderer:
 
 
 def run_it_yourself(lesson: Lesson) -> str:
-    """The chapter's closing box: the rung program to run, and the chapters around it."""
+    """The chapter's closing box: the rung program to run, its notebook, its exercise, the chapters around."""
     written = lessons()
     before = max((r for r in written if r < lesson.rung), default=None)
     after = min((r for r in written if r > lesson.rung), default=None)
@@ -73,9 +75,18 @@ def run_it_yourself(lesson: Lesson) -> str:
     if after is not None:
         title = html.escape(written[after].title)
         links.append(f'<a href="/chapter/{after}" rel="next">{after} · {title} →</a>')
+    n = lesson.rung
+    practice = ""
+    if n in EXERCISES:
+        link = f'<a href="/download/exercise/{n}" download>{file_name(n)}</a>'
+        practice = (f"<p>Write it yourself: {link} leaves the key pieces of this rung as TODOs "
+                    f"(or <code>gradschool exercise {n}</code>); "
+                    f"<code>gradschool check {n} {file_name(n)}</code> grades it.</p>")
     return (f'<aside class="run-it" aria-label="Run it yourself"><h2>Run it yourself</h2>'
-            f"<p><code>gradschool rung {lesson.rung}</code> runs this chapter's program, "
-            f"<code>{lesson.program}</code>, on your machine.</p></aside>\n"
+            f"<p><code>gradschool rung {n}</code> runs this chapter's program, "
+            f"<code>{lesson.program}</code>, on your machine. This chapter as a Jupyter notebook: "
+            f'<a href="/download/notebook/{n}" download>{lesson.name}.ipynb</a> '
+            f"(or <code>gradschool notebooks DIR</code> for every chapter).</p>{practice}</aside>\n"
             f'<nav class="pager" aria-label="Chapters around this one">{" ".join(links)}</nav>\n')
 
 
