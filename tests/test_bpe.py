@@ -1,0 +1,277 @@
+"""gradschool.data.bpe: byte-level BPE, against tiktoken (encoding) and rustbpe (training) as oracles."""
+
+import doctest
+import json
+import random
+
+import pytest
+import rustbpe
+import tiktoken
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradschool.data.bpe as bpe
+from gradschool.data import DataError, load_text
+from gradschool.data.bpe import (
+    GPT2_SPLIT_PATTERN,
+    GPT4_SPLIT_PATTERN,
+    BPETokenizer,
+    merge,
+    pair_counts,
+    split_chunks,
+    train_merges,
+    train_merges_naive,
+)
+
+SHAKESPEARE = load_text("shakespeare")
+SMALL = SHAKESPEARE[:6000] + "\nnaïve café 日本語 🙂🙂 12345 1,000,000  tabs\there \r\n  end  "
+SPECIALS = ["<|endoftext|>", "<|fim_prefix|>"]
+PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN}
+TOKENIZERS = {name: BPETokenizer.train(SMALL, 420, pattern, special_tokens=SPECIALS)
+              for name, pattern in PATTERNS.items()}
+
+# texts like the training text (so that merges apply), mixed with any Unicode at all
+english = st.text(alphabet=st.sampled_from(list(" \n\n\t\r  abcdeghilnorstuwyATHI'!?.,:;-0123456789éü日🙂")))
+texts = st.one_of(english, st.text(), st.lists(st.one_of(english, st.text(max_size=5))).map("".join))
+
+
+def oracle(tok: BPETokenizer) -> tiktoken.Encoding:
+    """tiktoken's encoder for the same ranks, pattern and special tokens."""
+    return tiktoken.Encoding("gradschool-test", pat_str=tok.pattern, mergeable_ranks=tok.mergeable_ranks(),
+                             special_tokens=tok.special_tokens)
+
+
+ORACLES = {name: oracle(tok) for name, tok in TOKENIZERS.items()}
+
+
+# --- the two steps of BPE, and the docstrings' examples -----------------------------------------------------
+def test_the_examples_in_the_docstrings_hold():
+    result = doctest.testmod(bpe)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_pair_counts_count_adjacent_pairs_with_weights():
+    assert pair_counts([1, 2, 1, 2, 1]) == {(1, 2): 2, (2, 1): 2}
+    assert pair_counts([7, 7], {(7, 7): 1}, weight=3) == {(7, 7): 4}
+    assert pair_counts([5]) == {}
+
+
+def test_merge_replaces_left_to_right_without_overlap():
+    assert merge([1, 1, 1, 1, 1], (1, 1), 9) == [9, 9, 1]
+    assert merge([1, 2, 3], (2, 1), 9) == [1, 2, 3]
+    assert merge([], (1, 2), 9) == []
+
+
+# --- training -----------------------------------------------------------------------------------------------
+def chunks_of(text: str, pattern: str | None = GPT4_SPLIT_PATTERN) -> dict[bytes, int]:
+    counts: dict[bytes, int] = {}
+    for chunk in split_chunks(text, pattern):
+        counts[chunk.encode()] = counts.get(chunk.encode(), 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("text", [SMALL, "aaaaaaaaaa aaaa aa a aaaaaaa", "abababab cbcbcb ab"])
+def test_incremental_training_learns_the_naive_merges(text):
+    chunks = chunks_of(text)
+    naive = train_merges_naive(chunks, 200)
+    assert naive and train_merges(chunks, 200) == naive
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="ab c\n", max_size=60), st.integers(1, 30))
+def test_incremental_training_agrees_with_naive_on_any_text(text, num_merges):
+    chunks = chunks_of(text, None)
+    assert train_merges(chunks, num_merges) == train_merges_naive(chunks, num_merges)
+
+
+def test_the_most_frequent_pair_is_merged_first():
+    tok = BPETokenizer.train("the cat the hat the bat", 257, pattern=None)
+    counts = pair_counts(list(b"the cat the hat the bat"))
+    most = max(counts.values())
+    assert tok.merges == [min(pair for pair, count in counts.items() if count == most)]
+
+
+@pytest.mark.parametrize("vocab_size", [300, 512])
+def test_the_merges_are_those_rustbpe_learns(vocab_size):
+    text = SHAKESPEARE[:20000]
+    theirs = rustbpe.Tokenizer()
+    theirs.train_from_iterator([text], vocab_size, pattern=GPT4_SPLIT_PATTERN)
+    ours = BPETokenizer.train(text, vocab_size)
+    assert ours.mergeable_ranks() == {bytes(token): i for token, i in theirs.get_mergeable_ranks()}
+
+
+def test_special_tokens_take_the_last_ids_and_are_not_learned_from():
+    text = "ab<|endoftext|>ab<|endoftext|>ab<|endoftext|>"
+    tok = BPETokenizer.train(text, 258, pattern=None, special_tokens=["<|endoftext|>"])
+    assert tok.special_tokens == {"<|endoftext|>": 257}
+    assert tok.vocab_size == 258
+    assert tok.vocab[256] == b"ab"  # "b<" never counted: the special token was cut out of the text
+
+
+# --- encoding and decoding ----------------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(texts, st.sampled_from(sorted(PATTERNS)))
+def test_encode_equals_tiktokens_encode_for_the_same_ranks(text, pattern):
+    assert TOKENIZERS[pattern].encode_ordinary(text) == ORACLES[pattern].encode_ordinary(text)
+    assert TOKENIZERS[pattern].encode(text, allowed_special="all") == \
+        ORACLES[pattern].encode(text, allowed_special="all")
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+@pytest.mark.parametrize("corpus", ["shakespeare", "names"])
+def test_encode_equals_tiktokens_encode_on_the_shipped_corpora(pattern, corpus):
+    text = load_text(corpus)
+    ids = TOKENIZERS[pattern].encode(text)
+    assert ids == ORACLES[pattern].encode(text)
+    assert len(ids) < len(text.encode())  # the merges shorten it
+
+
+@pytest.mark.parametrize("vocab_size", [512, 2000])
+def test_a_tokenizer_trained_on_all_of_shakespeare_encodes_it_as_tiktoken_does(vocab_size):
+    tok = BPETokenizer.train(SHAKESPEARE, vocab_size)
+    assert tok.encode(SHAKESPEARE) == oracle(tok).encode(SHAKESPEARE)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts)
+def test_decode_gives_back_the_text(text):
+    tok = TOKENIZERS["gpt4"]
+    assert tok.decode(tok.encode(text, allowed_special="all")) == text
+    assert tok.decode(tok.encode_ordinary(text)) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 419)))
+def test_any_token_sequence_decodes_to_valid_text(ids):
+    tok = TOKENIZERS["gpt4"]
+    text = tok.decode(ids)
+    text.encode("utf-8")  # a lone surrogate would raise here
+    assert text == ORACLES["gpt4"].decode(ids)
+
+
+def test_half_a_character_decodes_to_the_replacement_character():
+    tok = TOKENIZERS["gpt4"]
+    ids = tok.encode("é")  # two bytes: 0xc3 0xa9
+    assert tok.decode(ids[:1]) == "\ufffd"
+    assert tok.token_text(0xC3) == "\\xc3"
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+@pytest.mark.parametrize("allowed", ["all", {"<|endoftext|>"}, set()])
+def test_special_tokens_encode_as_tiktoken_allows_them(pattern, allowed):
+    text = "Hello<|endoftext|> world<|fim_prefix|>!"
+    tok, theirs = TOKENIZERS[pattern], ORACLES[pattern]
+    assert tok.encode(text, allowed_special=allowed, disallowed_special=()) == \
+        theirs.encode(text, allowed_special=allowed, disallowed_special=())
+    if allowed == "all":
+        ids = tok.encode(text, allowed_special="all")
+        assert ids == theirs.encode(text, allowed_special="all")
+        assert tok.special_tokens["<|endoftext|>"] in ids and tok.decode(ids) == text
+
+
+def test_a_disallowed_special_token_in_the_text_is_refused_by_name():
+    tok = TOKENIZERS["gpt4"]
+    message = r"special token '<\|fim_prefix\|>' \(at character 2\).*allowed_special"
+    with pytest.raises(DataError, match=message):
+        tok.encode("ab<|fim_prefix|>", allowed_special={"<|endoftext|>"})
+    with pytest.raises(ValueError):  # tiktoken refuses it too
+        ORACLES["gpt4"].encode("ab<|fim_prefix|>", allowed_special={"<|endoftext|>"})
+
+
+def test_unknown_special_tokens_on_encode_are_refused_by_name():
+    tok = TOKENIZERS["gpt4"]
+    with pytest.raises(DataError, match=r"allowed_special names special tokens .*'<\|nope\|>'.*it has: "):
+        tok.encode("hi", allowed_special={"<|nope|>"})
+    with pytest.raises(DataError, match="disallowed_special names special tokens .*'<x>'"):
+        tok.encode("hi", disallowed_special={"<x>"})
+    with pytest.raises(DataError, match="not the string"):
+        tok.encode("hi", allowed_special="<|endoftext|>")
+
+
+def test_ids_outside_the_vocabulary_are_refused_on_decode():
+    with pytest.raises(DataError, match="token id 999 is not in this tokenizer"):
+        TOKENIZERS["gpt4"].decode([1, 999])
+
+
+# --- interop with tiktoken's form ---------------------------------------------------------------------------
+def test_mergeable_ranks_load_back_into_the_same_tokenizer():
+    tok = TOKENIZERS["gpt2"]
+    again = BPETokenizer.from_ranks(tok.mergeable_ranks(), tok.pattern, tok.special_tokens)
+    assert again == tok and again.merges == tok.merges
+
+
+def test_ranks_whose_bytes_come_in_another_order_encode_as_tiktoken():
+    """Like GPT-4's ranks, whose 256 single bytes are not in byte order."""
+    tok = TOKENIZERS["gpt4"]
+    order = list(range(256))
+    random.Random(0).shuffle(order)  # byte b gets id order[b]
+    ranks = {token: (order[token[0]] if len(token) == 1 else i) for token, i in tok.mergeable_ranks().items()}
+    shuffled = BPETokenizer.from_ranks(ranks, tok.pattern)
+    assert shuffled.mergeable_ranks() == ranks
+    theirs = tiktoken.Encoding("shuffled", pat_str=tok.pattern, mergeable_ranks=ranks, special_tokens={})
+    assert shuffled.encode(SMALL) == theirs.encode(SMALL)
+    assert BPETokenizer.from_dict(shuffled.to_dict()) == shuffled
+
+
+def test_ranks_that_are_not_a_bpe_are_refused():
+    ranks = {bytes([b]): b for b in range(256)} | {b"abc": 256}  # "abc" is not two tokens ranked below it
+    with pytest.raises(DataError, match="is not the merge of two tokens"):
+        BPETokenizer.from_ranks(ranks, None)
+    with pytest.raises(DataError, match="ranks 0..255 must be the 256 single bytes"):
+        BPETokenizer.from_ranks({b"ab": 0, **{bytes([b]): b + 1 for b in range(255)}}, None)
+
+
+# --- saving and loading -------------------------------------------------------------------------------------
+def test_save_writes_a_readable_file_that_loads_back(tmp_path):
+    tok = TOKENIZERS["gpt4"]
+    path = tok.save(tmp_path / "tok.json")
+    text = path.read_text(encoding="utf-8")
+    saved = json.loads(text)  # plain JSON: the pattern, the special tokens, one merge per line
+    assert saved["pattern"] == GPT4_SPLIT_PATTERN and saved["special_tokens"]["<|endoftext|>"] == 420 - 2
+    assert saved["merges"][0] == list(tok.merges[0]) and f"\n  {json.dumps(list(tok.merges[0]))}," in text
+    loaded = BPETokenizer.load(path)
+    assert loaded == tok and loaded.encode(SMALL) == tok.encode(SMALL)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(type="char"), "not a saved BPE tokenizer"),
+    (lambda d: d.update(version=99), "version 99"),
+    (lambda d: d["merges"].append([5, 10_000]), "merge 162 joins tokens 5 and 10000"),
+    (lambda d: d["merges"].append("ab"), "not a list of .left, right. id pairs"),
+    (lambda d: d.update(pattern="(unclosed"), "not a valid regular expression"),
+    (lambda d: d["special_tokens"].update({"<x>": 3}), "has id 3, which a merged or byte token has"),
+    (lambda d: d["merges"].append(d["merges"][0]), "two merges make the same bytes"),
+])
+def test_a_damaged_file_is_refused_with_the_reason(tmp_path, change, message):
+    d = TOKENIZERS["gpt4"].to_dict()
+    change(d)
+    path = tmp_path / "tok.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(DataError, match=message):
+        BPETokenizer.load(path)
+
+
+def test_a_file_that_is_not_json_is_refused(tmp_path):
+    path = tmp_path / "tok.json"
+    path.write_bytes(b"\x80\x00 not json")
+    with pytest.raises(DataError, match="cannot read a tokenizer from"):
+        BPETokenizer.load(path)
+
+
+# --- bad input to training ----------------------------------------------------------------------------------
+def test_empty_text_is_refused():
+    with pytest.raises(DataError, match="cannot train a tokenizer on empty text"):
+        BPETokenizer.train("", 300)
+
+
+@pytest.mark.parametrize("vocab_size", [0, 255, -1, 2.5, True])
+def test_a_vocabulary_below_256_is_refused(vocab_size):
+    with pytest.raises(DataError, match="is too small: a byte-level BPE needs at least 256 tokens"):
+        BPETokenizer.train("hello", vocab_size)
+
+
+def test_a_vocabulary_bigger_than_the_text_supports_is_refused_with_the_most_it_supports():
+    message = "too small for a vocabulary of 300 tokens: after 3 merges .* at most 259"
+    with pytest.raises(DataError, match=message):
+        BPETokenizer.train("abcd", 300, pattern=None)
+    assert BPETokenizer.train("abcd", 259, pattern=None).vocab_size == 259
