@@ -86,7 +86,8 @@ MODEL_KINDS = ["bigram", "mlp", "gpt"]  # gradschool.nn.registry.MODELS, without
 class ModelDefault(click.Option):
     """A `train` flag whose default depends on --model: --help lists it per model (from its preset)."""
 
-    NONE_MEANS = {"lr_decay_iters": "--max-iters", "patience": "off"}
+    NONE_MEANS = {"lr_decay_iters": "--max-iters", "patience": "off",
+                  "vocab_size": "512 with --tokenizer bpe"}
 
     def get_help_extra(self, ctx: click.Context) -> dict:
         from gradschool.train import default_settings, flag
@@ -120,6 +121,9 @@ def train_option(*names: str, **kwargs) -> Callable:
               help="A shipped corpus (names, shakespeare) or the path of a UTF-8 text file.")
 @train_option("--format", "data_format", type=click.Choice(["auto", "lines", "text"]),
               help="lines: one example per line (like names); text: running text; auto: guess.")
+@train_option("--tokenizer", type=click.Choice(["char", "bpe"]),
+              help="char: a token per character; bpe: byte-pair encoding learned from the training split.")
+@train_option("--vocab-size", type=int, help="Tokens of the bpe tokenizer (256 bytes + merges).")
 @click.option("--preset", default=None, show_default="the one named like --model",
               help=f"Start from named settings: {', '.join(PRESETS)} (gradschool/presets.py).")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
@@ -179,7 +183,8 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, allow_da
     except (ValueError, OSError, ArithmeticError) as e:  # bad data or flags, checkpoint problems, divergence
         raise click.ClickException(str(e)) from None
     click.echo(f"{result.stopped.replace('_', ' ')} at step {result.iter_num}: best val loss "
-               f"{result.best_val_loss:.4f}; checkpoints in {result.out_dir}")
+               f"{result.best_val_loss:.4f} ({result.best_val_bpc:.3f} bits per character); checkpoints in "
+               f"{result.out_dir}")
     if plot:
         ctx.invoke(plot_command, run_dir=str(result.out_dir), png=None)
     if result.stopped == "interrupted":
