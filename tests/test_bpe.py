@@ -2,15 +2,22 @@
 
 import doctest
 import json
+import math
 import random
+import re
 
+import numpy as np
 import pytest
 import rustbpe
 import tiktoken
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradschool.data.bpe as bpe
+from gradschool import checkpoint
+from gradschool.checkpoint import CheckpointError
+from gradschool.cli import cli
 from gradschool.data import DataError, load_text
 from gradschool.data.bpe import (
     GPT2_SPLIT_PATTERN,
@@ -22,6 +29,10 @@ from gradschool.data.bpe import (
     train_merges,
     train_merges_naive,
 )
+from gradschool.data.splits import split_text
+from gradschool.runs import BEST, LAST, load_model, read_model_state
+from gradschool.sample import sample
+from gradschool.train import LanguageData, make_config, resume_config, train
 
 SHAKESPEARE = load_text("shakespeare")
 SMALL = SHAKESPEARE[:6000] + "\nnaïve café 日本語 🙂🙂 12345 1,000,000  tabs\there \r\n  end  "
@@ -275,3 +286,102 @@ def test_a_vocabulary_bigger_than_the_text_supports_is_refused_with_the_most_it_
     with pytest.raises(DataError, match=message):
         BPETokenizer.train("abcd", 300, pattern=None)
     assert BPETokenizer.train("abcd", 259, pattern=None).vocab_size == 259
+
+
+# --- a GPT that reads BPE tokens ---------------------------------------------------------------------------
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "plays.txt"
+    path.write_text(SHAKESPEARE[:30000])
+    return path
+
+
+def tiny_bpe_config(data, out_dir, **overrides):
+    values = dict(tokenizer="bpe", vocab_size=300, batch_size=4, block_size=8, n_layer=1, n_head=2, n_embd=16,
+                  learning_rate=1e-2, min_lr=1e-3, warmup_iters=2, eval_iters=2, max_iters=8,
+                  lr_decay_iters=8, eval_interval=4, seed=5)
+    return make_config("gpt", str(data), out_dir=str(out_dir), **{**values, **overrides})
+
+
+def test_the_tokenizer_learns_from_the_training_split_only(text_file):
+    data = LanguageData(str(text_file), block_size=8, tokenizer="bpe", vocab_size=300)
+    train_text, val_text = split_text(text_file.read_text())
+    assert data.format == "text"
+    assert data.tokenizer == BPETokenizer.train(train_text, 300)
+    assert data.splits["train"].tolist() == data.tokenizer.encode(train_text)
+    assert data.tokenizer.decode(data.splits["val"]) == val_text
+    assert data.val_chars_per_token == len(val_text) / len(data.splits["val"]) > 1.2
+
+
+def test_bits_per_character_count_the_characters_a_token_stands_for(text_file):
+    chars = LanguageData(str(text_file), block_size=8)
+    tokens = LanguageData(str(text_file), block_size=8, tokenizer="bpe", vocab_size=300)
+    assert chars.bits_per_char(2.0) == pytest.approx(2.0 / math.log(2))
+    assert tokens.bits_per_char(2.0) == pytest.approx(2.0 / math.log(2) / tokens.val_chars_per_token)
+
+
+def test_a_gpt_trains_on_bpe_tokens_saves_its_tokenizer_and_samples_text(text_file, tmp_path):
+    out = tmp_path / "run"
+    result = train(tiny_bpe_config(text_file, out), progress=False)
+    data = LanguageData(str(text_file), block_size=8, tokenizer="bpe", vocab_size=300)
+    assert result.best_val_bpc == pytest.approx(data.bits_per_char(result.best_val_loss))
+    model, tokenizer, state = load_model(out)
+    assert state["vocab"]["type"] == "bpe" and tokenizer == data.tokenizer
+    assert model.config.vocab_size == 300
+    samples = sample(out, num=2, prompt="ROMEO:", max_new_tokens=20, seed=1)
+    assert len(samples) == 2 and all(s.startswith("ROMEO:") and len(s) > len("ROMEO:") for s in samples)
+
+
+def test_a_bpe_run_resumes_exactly(text_file, tmp_path):
+    whole = train(tiny_bpe_config(text_file, tmp_path / "whole"), progress=False)
+    train(tiny_bpe_config(text_file, tmp_path / "part", max_iters=5), progress=False)
+    resumed = train(resume_config(tmp_path / "part", max_iters=8), resume=True, progress=False)
+    assert resumed.iter_num == whole.iter_num == 8 and resumed.best_val_loss == whole.best_val_loss
+    a, b = checkpoint.load(tmp_path / "whole" / LAST), checkpoint.load(tmp_path / "part" / LAST)
+    for name, value in a["model"].items():
+        assert np.array_equal(value, b["model"][name]), name
+
+
+def test_resuming_on_text_that_trains_another_tokenizer_is_refused(text_file, tmp_path):
+    train(tiny_bpe_config(text_file, tmp_path / "run", max_iters=2), progress=False)
+    text_file.write_text(SHAKESPEARE[50000:80000])
+    with pytest.raises(DataError, match="BPE tokenizer trained on the data .* is not that of the checkpoint"):
+        train(resume_config(tmp_path / "run", max_iters=4), resume=True, progress=False,
+              allow_data_change=True)
+
+
+def test_a_checkpoint_with_a_damaged_tokenizer_is_refused(text_file, tmp_path):
+    train(tiny_bpe_config(text_file, tmp_path / "run", max_iters=1), progress=False)
+    state = checkpoint.load(tmp_path / "run" / BEST)
+    state["vocab"]["merges"][3] = [1, 99_999]
+    checkpoint.save(tmp_path / "bad.ckpt", state)
+    message = "its vocabulary is damaged: .*merge 3 joins tokens 1 and 99999"
+    with pytest.raises(CheckpointError, match=message):
+        read_model_state(tmp_path / "bad.ckpt")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--vocab-size", "300"], "--vocab-size 300 applies only with --tokenizer bpe"),
+    (["--tokenizer", "bpe", "--vocab-size", "255"], "--vocab-size must be a whole number >= 256"),
+    (["--tokenizer", "bpe", "--vocab-size", "5000"], "--vocab-size 5000: the text is too small .* at most"),
+    (["--tokenizer", "bpe", "--format", "lines"], "--tokenizer bpe reads running text"),
+])
+def test_the_cli_refuses_bad_tokenizer_flags_by_name(text_file, tmp_path, flags, message):
+    args = ["train", "--data", str(text_file), "--out", str(tmp_path / "run"), *flags]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert re.search(message, result.output), result.output
+
+
+def test_the_cli_trains_on_bpe_and_reports_bits_per_character(text_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--model", "gpt", "--tokenizer", "bpe", "--vocab-size", "300", "--data", str(text_file),
+            "--max-iters", "4", "--eval-interval", "2", "--eval-iters", "2", "--n-layer", "1",
+            "--n-embd", "16", "--n-head", "2", "--block-size", "8", "--batch-size", "4", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    found = re.search(r"best val loss ([\d.]+) \(([\d.]+) bits per character\)", result.output)
+    loss, bpc = float(found.group(1)), float(found.group(2))
+    assert bpc < loss / math.log(2)  # a token stands for more than one character
+    sampled = CliRunner().invoke(cli, ["sample", "--from", str(out), "--num", "1", "--max-new-tokens", "5"])
+    assert sampled.exit_code == 0 and sampled.output.strip()
