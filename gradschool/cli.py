@@ -27,7 +27,7 @@ def list_rungs() -> None:
 
 
 @cli.command("rung")
-@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("n", type=click.IntRange(1, max(rungs.RUNGS)))
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Also save a PNG plot to this path (needs matplotlib: pip install 'gradschool[plot]').")
 def run_rung(n: int, plot: str | None) -> None:
