@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradschool.data.bpe as bpe
-from gradschool import checkpoint
+from gradschool import checkpoint, rungs
 from gradschool.checkpoint import CheckpointError
 from gradschool.cli import cli
 from gradschool.data import DataError, load_text
@@ -30,6 +30,7 @@ from gradschool.data.bpe import (
     train_merges_naive,
 )
 from gradschool.data.splits import split_text
+from gradschool.rungs import r14_tokenization as r14
 from gradschool.runs import BEST, LAST, load_model, read_model_state
 from gradschool.sample import sample
 from gradschool.train import LanguageData, make_config, resume_config, train
@@ -137,7 +138,7 @@ def test_encode_equals_tiktokens_encode_on_the_shipped_corpora(pattern, corpus):
     assert len(ids) < len(text.encode())  # the merges shorten it
 
 
-@pytest.mark.parametrize("vocab_size", [512, 2000])
+@pytest.mark.parametrize("vocab_size", [1000])
 def test_a_tokenizer_trained_on_all_of_shakespeare_encodes_it_as_tiktoken_does(vocab_size):
     tok = BPETokenizer.train(SHAKESPEARE, vocab_size)
     assert tok.encode(SHAKESPEARE) == oracle(tok).encode(SHAKESPEARE)
@@ -288,7 +289,7 @@ def test_a_vocabulary_bigger_than_the_text_supports_is_refused_with_the_most_it_
     assert BPETokenizer.train("abcd", 259, pattern=None).vocab_size == 259
 
 
-# --- a GPT that reads BPE tokens ---------------------------------------------------------------------------
+# --- a GPT that reads BPE tokens ----------------------------------------------------------------------------
 @pytest.fixture
 def text_file(tmp_path):
     path = tmp_path / "plays.txt"
@@ -385,3 +386,32 @@ def test_the_cli_trains_on_bpe_and_reports_bits_per_character(text_file, tmp_pat
     assert bpc < loss / math.log(2)  # a token stands for more than one character
     sampled = CliRunner().invoke(cli, ["sample", "--from", str(out), "--num", "1", "--max-new-tokens", "5"])
     assert sampled.exit_code == 0 and sampled.output.strip()
+
+
+# --- rung 14 ------------------------------------------------------------------------------------------------
+def test_rung_14_is_registered_and_the_rungs_before_it_are_not_written_yet():
+    assert rungs.load(14) is r14
+    assert CliRunner().invoke(cli, ["rungs"]).output.splitlines()[-1].startswith("14  Tokenization")
+    result = CliRunner().invoke(cli, ["rung", "12"])
+    assert result.exit_code == 1 and "rung 12 is not written yet" in result.output
+    assert CliRunner().invoke(cli, ["rung", "15"]).exit_code == 2  # out of range: a usage error
+
+
+def test_rung_14s_merge_table_is_what_the_library_learns():
+    text = SHAKESPEARE[:5000]
+    assert r14.merges_by_hand(text, 8) == BPETokenizer.train(text, 264, naive=True).merges
+
+
+def test_rung_14_runs_from_start_to_end(monkeypatch, capsys):
+    monkeypatch.setattr(r14, "load_text", lambda name: SHAKESPEARE[:300_000])
+    for name, value in dict(max_iters=4, lr_decay_iters=4, warmup_iters=1, eval_interval=2, eval_iters=2,
+                            n_layer=1, n_embd=16, block_size=16, batch_size=2).items():
+        monkeypatch.setitem(r14.GPT, name, value)
+    r14.main()
+    out = capsys.readouterr().out
+    assert "learns the same table: True" in out
+    assert "[' SolidGoldMagikarp'], ids" in out and "holds 0 times" in out
+    assert "decode gives it back: True" in out
+    found = re.findall(r"(characters|BPE) +val loss [\d.]+ nats per token = ([\d.]+) bits per character", out)
+    bpc = dict(found)
+    assert set(bpc) == {"characters", "BPE"}

@@ -186,7 +186,7 @@ def main(plot: str | None = None) -> None:
     train_text, val_text = split_text(text)
     bytes_and_characters()
     merges = merges_by_hand(train_text[:20_000])
-    training_speed(train_text[:20_000], merges, train_text[:200_000])
+    training_speed(train_text[:20_000], merges, train_text[:100_000])
     tokenizers = compression(train_text, val_text)
     quirks(tokenizers[VOCAB_SIZE], tokenizers[4096], train_text)
     round_trip(tokenizers[VOCAB_SIZE])
