@@ -8,7 +8,7 @@ the vocabulary has the size asked for. Common words end up as one token; rare on
     tok = BPETokenizer.train(text, vocab_size=512)          # 256 bytes + 256 merges, GPT-4's split pattern
     ids = tok.encode("Hello world")                         # [72, 101, ...] merged where the merges say
     tok.decode(ids) == "Hello world"                        # any id sequence decodes (bad UTF-8 -> U+FFFD)
-    tok.merges[:3]                                          # [(101, 32), (116, 104), ...]: the merge table
+    tok.merges[:2]                                          # [(32, 116), (104, 101)]: ' t' and 'he'
     tok.save("shakespeare.bpe.json"); BPETokenizer.load("shakespeare.bpe.json")   # a readable JSON file
 
 Before BPE runs, a split pattern (a regular expression, GPT-2's or GPT-4's; pattern=None for none) cuts the
@@ -333,7 +333,7 @@ class BPETokenizer:
             cached = self.cache.get(chunk)
             if cached is None:
                 cached = self.encode_chunk(chunk.encode("utf-8"))
-                if len(self.cache) < 100_000:
+                if len(self.cache) < 100_000 and len(chunk) <= 100:
                     self.cache[chunk] = cached
             ids.extend(cached)
         return ids
