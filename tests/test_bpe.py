@@ -415,3 +415,10 @@ def test_rung_14_runs_from_start_to_end(monkeypatch, capsys):
     found = re.findall(r"(characters|BPE) +val loss [\d.]+ nats per token = ([\d.]+) bits per character", out)
     bpc = dict(found)
     assert set(bpc) == {"characters", "BPE"}
+
+
+def test_itos_shows_each_token_as_text_like_the_character_tokenizer():
+    tok = TOKENIZERS["gpt4"]
+    assert len(tok.itos) == tok.vocab_size
+    assert tok.itos[256] == tok.vocab[256].decode() and tok.itos[0xC3] == "\\xc3"
+    assert tok.itos[tok.special_tokens["<|endoftext|>"]] == "<|endoftext|>"

@@ -253,6 +253,9 @@ class BPETokenizer:
         if len(set(self.special_tokens.values())) != len(self.special_tokens):
             raise DataError("two special tokens have the same id")
         self.special_ids = {i: name for name, i in self.special_tokens.items()}
+        # id -> the token as text, as CharTokenizer.itos (for showing tokens; "" for an id no token has)
+        self.itos = [self.token_text(i) if i < len(self.vocab) or i in self.special_ids else ""
+                     for i in range(self.vocab_size)]
         self.cache: dict[str, list[int]] = {}  # chunk -> ids: running text repeats its words
         self.boundary = self.boundary_id = None  # no start/end-of-line token: BPE models read running text
 
