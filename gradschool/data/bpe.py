@@ -444,21 +444,29 @@ class BPETokenizer:
         merges, specials, byte_ids = d.get("merges"), d.get("special_tokens", {}), d.get("byte_ids")
         pattern = d.get("pattern")
         if not isinstance(merges, list) or not all(
-            isinstance(m, list) and len(m) == 2 and all(is_whole(x) for x in m) for m in merges
+            isinstance(m, list) and len(m) in (2, 3) and is_whole(m[0]) and is_whole(m[1])
+            and (len(m) == 2 or isinstance(m[2], str)) for m in merges
         ):
-            raise DataError("the saved tokenizer's merges are not a list of [left, right] id pairs")
+            raise DataError("the saved tokenizer's merges are not a list of [left, right] id pairs (each "
+                            "maybe with the text of the token it makes)")
         if not isinstance(specials, dict) or not (pattern is None or isinstance(pattern, str)):
             raise DataError("the saved tokenizer's pattern is not a string, or its special tokens not a dict")
         if byte_ids is not None and (not isinstance(byte_ids, list) or not all(map(is_whole, byte_ids))):
             raise DataError("the saved tokenizer's byte_ids are not a list of ids")
-        return cls(merges, pattern, specials, byte_ids)
+        tok = cls([m[:2] for m in merges], pattern, specials, byte_ids)
+        for k, m in enumerate(merges):
+            if len(m) == 3 and m[2] != tok.token_text(256 + k):
+                raise DataError(f"merge {k} says it makes {m[2]!r}, but tokens {m[0]} and {m[1]} make "
+                                f"{tok.token_text(256 + k)!r}: the merges are damaged")
+        return tok
 
     def save(self, path: str | Path) -> Path:
-        """Write the tokenizer to a readable JSON file, one merge per line (with the token it makes)."""
+        """Write the tokenizer to a readable JSON file, one merge per line: [left, right, "the token"]."""
         d = self.to_dict()
         merges = d.pop("merges")
         head = json.dumps(d, ensure_ascii=False, indent=1)[:-2]  # without the closing "\n}"
-        lines = [f"  {json.dumps(pair)}" for pair in merges]
+        lines = [f"  {json.dumps([*pair, self.token_text(256 + k)], ensure_ascii=False)}"
+                 for k, pair in enumerate(merges)]
         text = head + ',\n "merges": [\n' + ",\n".join(lines) + "\n ]\n}\n"
         path = Path(path)
         path.write_text(text, encoding="utf-8")
