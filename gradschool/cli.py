@@ -133,7 +133,7 @@ def train_option(*names: str, **kwargs) -> Callable:
               help="With --resume: go on even though the data file changed since the run started.")
 @train_option("--max-iters", type=int, help="Training steps.")
 @train_option("--batch-size", type=int)
-@train_option("--block-size", type=int, help="Context length in characters.")
+@train_option("--block-size", type=int, help="Context length in tokens (characters unless --tokenizer bpe).")
 @train_option("--lr", "learning_rate", type=float, help="Peak learning rate.")
 @train_option("--min-lr", type=float, help="Learning rate after the decay (at most --lr).")
 @train_option("--warmup-iters", type=int)

@@ -4,6 +4,9 @@
     result = train(config)                  # writes out/last.ckpt, out/best.ckpt, out/metrics.jsonl
     result = train(config, resume=True)     # continues exactly where out/last.ckpt stopped
 
+Running text is read a character at a time, or (tokenizer "bpe") as byte-pair-encoded tokens learned from the
+training split (gradschool/data/bpe.py); val losses are also given in bits per character, which compare.
+
 The out folder is a run folder (gradschool/runs.py): a new training needs it new or empty, and only one
 training at a time writes to it.
 
@@ -295,8 +298,9 @@ class LanguageData:
                 raise DataError("--tokenizer bpe reads running text, not lines; use --format text")
             self.seq_len = block_size
             train_text, val_text = split_text(text)
+            vocab_size = vocab_size or BPE_VOCAB_SIZE
             try:
-                self.tokenizer = BPETokenizer.train(train_text, vocab_size or BPE_VOCAB_SIZE)
+                self.tokenizer = BPETokenizer.train(train_text, vocab_size)
             except DataError as e:
                 raise DataError(f"--vocab-size {vocab_size}: {e}") from None
             self.splits = {name: np.array(self.tokenizer.encode_ordinary(part), dtype=np.int64)
