@@ -9,6 +9,7 @@ from click.core import ParameterSource
 
 from gradschool import __version__, rungs
 from gradschool.diverge import TrainingDiverged
+from gradschool.exercises import RUNGS as EXERCISES
 from gradschool.presets import PRESETS
 
 
@@ -28,7 +29,7 @@ def list_rungs() -> None:
 
 
 @cli.command("rung")
-@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("n", type=click.IntRange(1, max(rungs.RUNGS)))
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Also save a PNG plot to this path (needs matplotlib: pip install 'gradschool[plot]').")
 def run_rung(n: int, plot: str | None) -> None:
@@ -43,7 +44,7 @@ def run_rung(n: int, plot: str | None) -> None:
 
 
 @cli.command("exercise")
-@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("n", type=click.IntRange(EXERCISES.start, EXERCISES.stop - 1))
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True,
               help="Replace an exercise file you have edited with a fresh one (yours is kept as .bak).")
@@ -78,7 +79,7 @@ def exercise_command(n: int, directory: str, force: bool) -> None:
 
 
 @cli.command("check")
-@click.argument("n", type=click.IntRange(1, len(rungs.RUNGS)))
+@click.argument("n", type=click.IntRange(EXERCISES.start, EXERCISES.stop - 1))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--time-limit", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True,
               help="Seconds each part may run before it counts as stuck.")
@@ -144,7 +145,8 @@ MODEL_KINDS = ["bigram", "mlp", "gpt"]  # gradschool.nn.registry.MODELS, without
 class ModelDefault(click.Option):
     """A `train` flag whose default depends on --model: --help lists it per model (from its preset)."""
 
-    NONE_MEANS = {"lr_decay_iters": "--max-iters", "patience": "off"}
+    NONE_MEANS = {"lr_decay_iters": "--max-iters", "patience": "off",
+                  "vocab_size": "512 with --tokenizer bpe"}
 
     def get_help_extra(self, ctx: click.Context) -> dict:
         from gradschool.train import default_settings, flag
@@ -178,6 +180,9 @@ def train_option(*names: str, **kwargs) -> Callable:
               help="A shipped corpus (names, shakespeare) or the path of a UTF-8 text file.")
 @train_option("--format", "data_format", type=click.Choice(["auto", "lines", "text"]),
               help="lines: one example per line (like names); text: running text; auto: guess.")
+@train_option("--tokenizer", type=click.Choice(["char", "bpe"]),
+              help="char: a token per character; bpe: byte-pair encoding learned from the training split.")
+@train_option("--vocab-size", type=int, help="Tokens of the bpe tokenizer (256 bytes + merges).")
 @click.option("--preset", default=None, show_default="the one named like --model",
               help=f"Start from named settings: {', '.join(PRESETS)} (gradschool/presets.py).")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
@@ -187,7 +192,7 @@ def train_option(*names: str, **kwargs) -> Callable:
               help="With --resume: go on even though the data file changed since the run started.")
 @train_option("--max-iters", type=int, help="Training steps.")
 @train_option("--batch-size", type=int)
-@train_option("--block-size", type=int, help="Context length in characters.")
+@train_option("--block-size", type=int, help="Context length in tokens (characters unless --tokenizer bpe).")
 @train_option("--lr", "learning_rate", type=float, help="Peak learning rate.")
 @train_option("--min-lr", type=float, help="Learning rate after the decay (at most --lr).")
 @train_option("--warmup-iters", type=int)
@@ -237,7 +242,8 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, allow_da
     except (ValueError, OSError, ArithmeticError) as e:  # bad data or flags, checkpoint problems, divergence
         raise click.ClickException(str(e)) from None
     click.echo(f"{result.stopped.replace('_', ' ')} at step {result.iter_num}: best val loss "
-               f"{result.best_val_loss:.4f}; checkpoints in {result.out_dir}")
+               f"{result.best_val_loss:.4f} ({result.best_val_bpc:.3f} bits per character); checkpoints in "
+               f"{result.out_dir}")
     if plot:
         ctx.invoke(plot_command, run_dir=str(result.out_dir), png=None)
     if result.stopped == "interrupted":

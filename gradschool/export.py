@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from gradschool import checkpoint
-from gradschool.data import CharTokenizer, DataError, load_text
+from gradschool.data import CharTokenizer, DataError, load_text, tokenizer_from_dict
 from gradschool.data.corpus import non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.nanogpt import (
@@ -173,7 +173,7 @@ def from_torch(file: str | Path, out_dir: str | Path) -> Path:
     model = build_checked("gpt", meta["model_config"], sum(t.numel() for t in weights.values()),
                           f"{meta_path} does not fit {file.name}", str(meta_path))
     try:
-        tokenizer = CharTokenizer.from_dict(meta["vocab"])
+        tokenizer = tokenizer_from_dict(meta["vocab"])
     except DataError as e:
         raise ValueError(f"{meta_path}: {e}") from None
     try:
@@ -288,6 +288,9 @@ def to_nanogpt(run: str | Path, out_dir: str | Path, nanogpt_dir: str | Path | N
     run = Path(run)
     path = run / LAST if run.is_dir() and (run / LAST).exists() else find_checkpoint(run)
     model, tokenizer, state = load_gpt(path, "nanoGPT")
+    if not isinstance(tokenizer, CharTokenizer):
+        raise ValueError(f"{run} reads byte-pair tokens, and nanoGPT's meta.pkl holds characters: only "
+                         "character-level runs go to nanoGPT (--to safetensors takes this one)")
     training = "train_config" in state
     if training:
         state = read_training_state(path, TrainConfig)
@@ -530,7 +533,7 @@ def from_safetensors(file: str | Path, out_dir: str | Path) -> Path:
     model = build_checked(kind, config, sum(w.size for w in weights.values()), f"{file} cannot be imported",
                           str(file))
     try:
-        tokenizer = CharTokenizer.from_dict(vocab)
+        tokenizer = tokenizer_from_dict(vocab)
         model.load_state_dict(weights)
     except ValueError as e:  # DataError is a ValueError
         raise ValueError(f"{file} cannot be imported: {e}") from None

@@ -29,9 +29,12 @@ import numpy as np
 
 from gradschool import checkpoint
 from gradschool.checkpoint import CheckpointError
-from gradschool.data import CharTokenizer, DataError, corpus_path
+from gradschool.data import CharTokenizer, DataError, corpus_path, tokenizer_from_dict
 from gradschool.nn import Module
 from gradschool.nn.registry import MODELS, build_model
+
+if typing.TYPE_CHECKING:
+    from gradschool.data.bpe import BPETokenizer
 
 try:
     import fcntl
@@ -132,7 +135,8 @@ def read_pid(fd: int) -> int | None:
 
 
 # ---- checkpoints --------------------------------------------------------------------------------------
-def checkpoint_state(model_kind: str, model: Module, tokenizer: CharTokenizer, data_format: str, seq_len: int,
+def checkpoint_state(model_kind: str, model: Module, tokenizer: "CharTokenizer | BPETokenizer",
+                     data_format: str, seq_len: int,
                      training: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a checkpoint holds: the model and what sampling needs, plus (from training) the run's state.
 
@@ -181,7 +185,7 @@ def model_state_problem(state: dict[str, Any]) -> str | None:
     ):
         return "its model weights are not a dict of named float arrays"
     try:
-        tokenizer = CharTokenizer.from_dict(state.get("vocab"))
+        tokenizer = tokenizer_from_dict(state.get("vocab"))
     except DataError as e:
         return f"its vocabulary is damaged: {e}"
     config = state.get("model_config")
@@ -247,7 +251,7 @@ def training_state_problem(state: dict[str, Any], config_class: type) -> str | N
         if not is_number(state.get(name)) and not (name == "first_loss" and state.get(name) is None):
             return f"its {name} is {state.get(name)!r}, not a number"
     return (optimizer_problem(state.get("optimizer")) or rng_problem(state.get("rng"))
-            or next_batch_problem(state, CharTokenizer.from_dict(state["vocab"]).vocab_size)
+            or next_batch_problem(state, tokenizer_from_dict(state["vocab"]).vocab_size)
             or data_record_problem(state.get("data", {})))
 
 
@@ -377,7 +381,7 @@ def find_checkpoint(run: str | Path) -> Path:
     return run
 
 
-def load_model(run: str | Path) -> tuple[Module, CharTokenizer, dict[str, Any]]:
+def load_model(run: str | Path) -> tuple[Module, "CharTokenizer | BPETokenizer", dict[str, Any]]:
     """(model in eval mode, tokenizer, checkpoint state) from a run folder or checkpoint file."""
     path = find_checkpoint(run)
     state = read_model_state(path)
@@ -390,7 +394,7 @@ def load_model(run: str | Path) -> tuple[Module, CharTokenizer, dict[str, Any]]:
                               "this computer's memory") from None
     load_weights(model, state["model"], path)
     model.eval()
-    return model, CharTokenizer.from_dict(state["vocab"]), state
+    return model, tokenizer_from_dict(state["vocab"]), state
 
 
 def load_weights(model: Module, weights: dict[str, np.ndarray], path: Path) -> None:

@@ -31,7 +31,7 @@ def sample(
         raise ValueError(f"--num {num} is out of range: ask for 1 to {MAX_NUM:,} samples at a time")
     if max_new_tokens is not None and not 1 <= max_new_tokens <= MAX_NEW_TOKENS:
         raise ValueError(f"--max-new-tokens {max_new_tokens} is out of range: a sample may have 1 to "
-                         f"{MAX_NEW_TOKENS:,} new characters")
+                         f"{MAX_NEW_TOKENS:,} new tokens (characters, or BPE tokens)")
     model, tokenizer, state = load_model(run)
     rng = np.random.default_rng(seed)
     lines = state["data_format"] == "lines"
@@ -39,7 +39,7 @@ def sample(
     if lines:
         max_new_tokens = max_new_tokens or state["seq_len"]
     else:
-        start = start or (tokenizer.encode("\n") if "\n" in tokenizer.stoi else [0])
+        start = start or (tokenizer.encode("\n") if tokenizer.encodes("\n") else [0])
         max_new_tokens = 500 if max_new_tokens is None else max_new_tokens
     idx = np.tile(np.array(start, dtype=np.int64), (num, 1))
     out = model.generate(idx, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, rng=rng)

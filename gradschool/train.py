@@ -4,6 +4,9 @@
     result = train(config)                  # writes out/last.ckpt, out/best.ckpt, out/metrics.jsonl
     result = train(config, resume=True)     # continues exactly where out/last.ckpt stopped
 
+Running text is read a character at a time, or (tokenizer "bpe") as byte-pair-encoded tokens learned from the
+training split (gradschool/data/bpe.py); val losses are also given in bits per character, which compare.
+
 The out folder is a run folder (gradschool/runs.py): a new training needs it new or empty, and only one
 training at a time writes to it.
 
@@ -39,6 +42,7 @@ from gradschool import checkpoint
 from gradschool.checkpoint import CheckpointError
 from gradschool.data import CORPORA, CharTokenizer, DataError, load_text
 from gradschool.data.batches import get_batch, get_example_batch, line_examples
+from gradschool.data.bpe import BPETokenizer
 from gradschool.data.corpus import MAX_DATA_MB, non_empty_lines
 from gradschool.data.splits import split_lines, split_text
 from gradschool.diverge import check_finite, check_loss
@@ -66,6 +70,8 @@ from gradschool.tensor.torch_random import TorchGenerator
 MAX_LR = 10.0  # AdamW moves every weight by about the learning rate per step: above this it diverges at once
 RESUMABLE = {"max_iters", "eval_interval", "patience", "max_data_mb"}  # what --resume may change
 DATA_SIZED = {"vocab_size", "block_size", "pad_token"}  # model config fields that come from the data
+BPE_VOCAB_SIZE = 512  # --tokenizer bpe without --vocab-size
+MAX_VOCAB_SIZE = 1 << 17
 FLAGS = {"learning_rate": "--lr", "data_format": "--format", "out_dir": "--out"}  # the others: --field-name
 
 
@@ -84,6 +90,8 @@ class TrainConfig:
     model: str = "gpt"  # bigram | mlp | gpt
     data: str = "shakespeare"  # a shipped corpus name or the path of a UTF-8 text file
     data_format: str = "auto"  # lines (one example per line, like names) | text | auto (guess from the file)
+    tokenizer: str = "char"  # char (one token per character) | bpe (byte-pair encoding, for running text)
+    vocab_size: int | None = None  # bpe: tokens (256 bytes + merges), learned from the training split
     out_dir: str = "out"
     max_iters: int = 2000
     batch_size: int = 12
@@ -108,6 +116,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data = data_name(self.data)
+        if self.tokenizer == "bpe" and self.vocab_size is None:
+            self.vocab_size = BPE_VOCAB_SIZE
         self.validate()
 
     def validate(self) -> None:
@@ -116,11 +126,12 @@ class TrainConfig:
             raise ValueError(f"{flag('model', repr(self.model))} is not a model; choose one of "
                              f"{', '.join(MODELS)}")
         choices_of = {"data_format": ("auto", "lines", "text"), "eval_batches": ("fixed", "fresh"),
-                      "random_stream": ("gradschool", "nanogpt")}
+                      "random_stream": ("gradschool", "nanogpt"), "tokenizer": ("char", "bpe")}
         for name, choices in choices_of.items():
             if getattr(self, name) not in choices:
                 raise ValueError(f"{flag(name)} must be {' or '.join(map(repr, choices))}, not "
                                  f"{getattr(self, name)!r}")
+        self.validate_tokenizer()
         if self.random_stream == "nanogpt" and self.model != "gpt":
             raise ValueError(f"--random-stream nanogpt replays nanoGPT's draws for --model gpt, "
                              f"not {self.model}")
@@ -147,6 +158,21 @@ class TrainConfig:
         if self.max_data_mb <= 0:
             raise ValueError(f"{flag('max_data_mb', self.max_data_mb)} must be more than 0")
         self.validate_model_args()
+
+    def validate_tokenizer(self) -> None:
+        """--vocab-size goes with --tokenizer bpe only, from 256 (the bytes) to MAX_VOCAB_SIZE."""
+        if self.tokenizer == "char":
+            if self.vocab_size is not None:
+                raise ValueError(f"{flag('vocab_size', self.vocab_size)} applies only with --tokenizer bpe "
+                                 "(a character tokenizer has one token per character of the text)")
+            return
+        check_whole("vocab_size", self.vocab_size, 256)
+        if self.vocab_size > MAX_VOCAB_SIZE:
+            raise ValueError(f"{flag('vocab_size', self.vocab_size)} is more than {MAX_VOCAB_SIZE:,}; GPT-4 "
+                             "has about 100,000 tokens, and a small corpus supports a few thousand")
+        if self.data_format == "lines":
+            raise ValueError("--tokenizer bpe reads running text (--format text): a model of lines, such as "
+                             "names, reads them a character at a time; use --tokenizer char")
 
     def validate_model_args(self) -> None:
         """The model's own settings (--n-layer, --bias, ...) must be the model's and make sense."""
@@ -197,6 +223,7 @@ class TrainResult:
     stopped: str  # "max_iters" | "early_stopping" | "interrupted"
     out_dir: Path
     stop_signal: int | None = None  # what interrupted it: signal.SIGINT (Ctrl-C), SIGTERM or SIGHUP
+    best_val_bpc: float | None = None  # the best val loss in bits per character, comparable across tokenizers
 
 
 def make_config(model: str | None, data: str, preset: str | None = None, **flags: Any) -> TrainConfig:
@@ -241,13 +268,19 @@ def get_lr(it: int, config: TrainConfig) -> float:
 
 
 class LanguageData:
-    """A corpus ready for training: its tokenizer and random train/val batches of (inputs, targets)."""
+    """A corpus ready for training: its tokenizer and random train/val batches of (inputs, targets).
+
+    With tokenizer "bpe" the text is split 90/10 first, a byte-pair encoding of vocab_size tokens is learned
+    from the training part only, and each part is encoded with it. val_chars_per_token (1 for characters)
+    turns a loss per token into bits per character, which compare across tokenizers.
+    """
 
     def __init__(self, spec: str, data_format: str = "auto", block_size: int = 64,
-                 max_mb: float = MAX_DATA_MB):
+                 max_mb: float = MAX_DATA_MB, tokenizer: str = "char", vocab_size: int | None = None):
         text = load_text(spec, max_mb)
+        self.val_chars_per_token = 1.0
         if data_format == "auto":
-            data_format = "lines" if _looks_like_lines(text) else "text"
+            data_format = "text" if tokenizer == "bpe" or not _looks_like_lines(text) else "lines"
         if data_format not in ("lines", "text"):
             raise DataError(f"unknown data format {data_format!r}; use lines, text or auto")
         self.format = data_format
@@ -260,18 +293,40 @@ class LanguageData:
                 name: line_examples(part, self.tokenizer, self.seq_len)
                 for name, part in (("train", train), ("val", val))
             }
+        elif tokenizer == "bpe":
+            if data_format == "lines":
+                raise DataError("--tokenizer bpe reads running text, not lines; use --format text")
+            self.seq_len = block_size
+            train_text, val_text = split_text(text)
+            vocab_size = vocab_size or BPE_VOCAB_SIZE
+            try:
+                self.tokenizer = BPETokenizer.train(train_text, vocab_size)
+            except DataError as e:
+                raise DataError(f"--vocab-size {vocab_size}: {e}") from None
+            self.splits = {name: np.array(self.tokenizer.encode_ordinary(part), dtype=np.int64)
+                           for name, part in (("train", train_text), ("val", val_text))}
+            self.val_chars_per_token = len(val_text) / len(self.splits["val"])
+            self.check_batches(block_size, "tokens")
         else:
             self.tokenizer = CharTokenizer.from_text(text)
             self.seq_len = block_size
             train, val = split_text(np.array(self.tokenizer.encode(text), dtype=np.int64))
             self.splits = {"train": train, "val": val}
-            for name, part in self.splits.items():  # before any work: both splits must give a batch
-                if len(part) < block_size + 1:
-                    raise DataError(
-                        f"the {name} part of the text (90/10) has {len(part):,} characters, too few for one "
-                        f"batch with --block-size {block_size} (it needs {block_size + 1:,}); use a smaller "
-                        "--block-size or a longer text"
-                    )
+            self.check_batches(block_size, "characters")
+
+    def check_batches(self, block_size: int, unit: str) -> None:
+        """Before any work: both splits of running text must give a batch."""
+        for name, part in self.splits.items():
+            if len(part) < block_size + 1:
+                raise DataError(
+                    f"the {name} part of the text (90/10) has {len(part):,} {unit}, too few for one "
+                    f"batch with --block-size {block_size} (it needs {block_size + 1:,}); use a smaller "
+                    "--block-size or a longer text"
+                )
+
+    def bits_per_char(self, loss: float) -> float:
+        """A val loss (nats per token) in bits per character of the text."""
+        return loss / math.log(2) / self.val_chars_per_token
 
     def batch(self, split: str, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(x, y), each (batch_size, seq_len): inputs and the targets one position later (-1 = no target)."""
@@ -413,7 +468,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True, allo
     unless allow_data_change. on_record is called with every record written to metrics.jsonl.
     """
     out_dir = Path(config.out_dir)
-    data = LanguageData(config.data, config.data_format, config.block_size, config.max_data_mb)
+    data = LanguageData(config.data, config.data_format, config.block_size, config.max_data_mb,
+                        config.tokenizer, config.vocab_size)
     data_seen = data_record(config.data)
     check_fits(config, data)
     with RunLock(out_dir):
@@ -552,7 +608,8 @@ def run_training(config: TrainConfig, data: LanguageData, data_seen: dict[str, A
         bar.close()
         log.close()
     interrupted_by = stop.signal if stopped == "interrupted" else None
-    return TrainResult(iter_num, best_val_loss, stopped, out_dir, interrupted_by)
+    return TrainResult(iter_num, best_val_loss, stopped, out_dir, interrupted_by,
+                       data.bits_per_char(best_val_loss))
 
 
 def resume_config(out_dir: str | Path, **overrides: Any) -> TrainConfig:

@@ -548,3 +548,21 @@ def test_export_flags_that_do_not_go_together_are_refused(tmp_path, args, messag
     result = run_cli("export", *[str(tmp_path / a) if a.isupper() and len(a) <= 3 else a for a in args])
     assert result.exit_code == 2 and message in result.output, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bpe_run_goes_to_safetensors_and_back_but_not_to_nanogpt(tmp_path):
+    from gradschool.data.bpe import BPETokenizer
+    from gradschool.export import from_safetensors, to_nanogpt, to_safetensors
+    from gradschool.runs import load_model
+
+    config = make_config("gpt", "shakespeare", tokenizer="bpe", vocab_size=300, n_layer=1, n_head=2,
+                         n_embd=16, block_size=16, batch_size=4, max_iters=2, eval_interval=2, eval_iters=1,
+                         out_dir=str(tmp_path / "run"))
+    train(config, progress=False)
+    with pytest.raises(ValueError, match="reads byte-pair tokens"):
+        to_nanogpt(tmp_path / "run", tmp_path / "ng" / "out")
+    file = to_safetensors(tmp_path / "run", tmp_path / "run.safetensors")
+    back = from_safetensors(file, tmp_path / "back")
+    model, tokenizer, _ = load_model(back)
+    assert isinstance(tokenizer, BPETokenizer) and tokenizer.vocab_size == 300
+    assert tokenizer.decode(tokenizer.encode("To be, or not")) == "To be, or not"

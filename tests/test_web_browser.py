@@ -59,8 +59,8 @@ def test_home_page_is_the_ladder_of_rungs(page):
     page.goto(page.base + "/")
     items = page.locator("main ol.ladder > li")
     expect(items).to_have_count(len(rungs.RUNGS))
-    for n in rungs.RUNGS:
-        expect(items.nth(n - 1)).to_contain_text(f"gradschool rung {n}")
+    for i, n in enumerate(sorted(rungs.RUNGS)):
+        expect(items.nth(i)).to_contain_text(f"gradschool rung {n}")
     for n, lesson in lessons().items():
         expect(page.locator("main").get_by_role("link", name=f"{n} · {lesson.title}")).to_be_visible()
     expect(page.locator("header nav a")).to_have_count(1 + len(lessons()) + 7)

@@ -4,14 +4,21 @@
     tok.decode(tok.encode("hello")) == "hello"
     tok = CharTokenizer.from_lines(names)        # plus a boundary token '.' with id 0, like makemore
 
+A checkpoint's tokenizer is this one or a byte-pair encoding (gradschool/data/bpe.py); tokenizer_from_dict
+reads either back.
+
 The boundary token marks both the start and the end of a line (a name), so a model learns which characters
 begin a name and when a name is finished. The vocabulary is saved with a model checkpoint (to_dict/from_dict)
 so that a model always decodes with the characters it was trained on.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from gradschool.data.corpus import DataError
+
+if TYPE_CHECKING:
+    from gradschool.data.bpe import BPETokenizer
 
 
 def _show(chars: Iterable[str], limit: int = 10) -> str:
@@ -89,6 +96,10 @@ class CharTokenizer:
                 )
         return [self.boundary_id, *self.encode(prompt)]
 
+    def encodes(self, text: str) -> bool:
+        """Whether every character of text is in the vocabulary."""
+        return set(text) <= self.stoi.keys()
+
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]
         outside = {i for i in ids if not 0 <= i < self.vocab_size}
@@ -133,3 +144,12 @@ class CharTokenizer:
             f"({other.vocab_size} characters): {detail}; use the data the model was trained on, "
             "or train a new model"
         )
+
+
+def tokenizer_from_dict(d: Any) -> "CharTokenizer | BPETokenizer":
+    """The tokenizer saved with a checkpoint: characters (type 'char') or byte pairs (type 'bpe')."""
+    if isinstance(d, dict) and d.get("type") == "bpe":
+        from gradschool.data.bpe import BPETokenizer  # here: the regex package only when it is needed
+
+        return BPETokenizer.from_dict(d)
+    return CharTokenizer.from_dict(d)
