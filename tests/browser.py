@@ -60,3 +60,16 @@ def watched_tab(context, name: str) -> Iterator[sync_api.Page]:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     tab.close()
     assert [e for e in errors if not any(x in e for x in tab.expected_console)] == []
+
+
+def chapter_screenshot(tab: sync_api.Page, rung: int) -> None:
+    """Refresh docs/screenshots/chapter-N.png (the chapter's first screen, a small 128-colour PNG) when asked
+    to with GRADSCHOOL_UPDATE_SCREENSHOTS=1."""
+    if not os.environ.get("GRADSCHOOL_UPDATE_SCREENSHOTS"):
+        return
+    from PIL import Image
+
+    DOCS.mkdir(parents=True, exist_ok=True)
+    path = DOCS / f"chapter-{rung}.png"
+    tab.screenshot(path=str(path))
+    Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)
