@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import browser
 import pytest
-from browser import chapter_screenshot, watched_tab
+from browser import doc_screenshot, watched_tab
 from fastapi.testclient import TestClient
 from live_server import serve
 from playwright.sync_api import expect
@@ -91,7 +91,6 @@ def test_chapter_page_shows_the_lesson_and_where_to_run_it(page):
     expect(page.locator(".run-it")).to_contain_text("gradschool rung 1")
     expect(page.locator("details.code").first).to_contain_text("def numerical_gradient")
     expect(figure(page, "neuron").locator(".raw")).to_have_text("0.3400")
-    chapter_screenshot(page, 1)
 
 
 def test_neuron_sliders(page):
@@ -167,6 +166,7 @@ def test_expression_graph_forward_and_backprop(page):
     expect(trace.locator("li")).to_have_count(5)
     chain_rule = "a.grad = (1.0000 × 0.0013) + (-3.0000 × 0.0013) = -0.0027"  # via a*b + a, and via a*b
     expect(trace).to_contain_text(chain_rule)
+    doc_screenshot(page, "chapter-1", at=fig)
     fig.get_by_label("expression", exact=True).fill("x*x + 1")
     fig.get_by_label("variables", exact=True).fill("x = 3")
     fig.get_by_label("variables", exact=True).press("Enter")

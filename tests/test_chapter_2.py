@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import browser
 import pytest
-from browser import chapter_screenshot, watched_tab
+from browser import doc_screenshot, watched_tab
 from live_server import serve
 from playwright.sync_api import expect
 
@@ -73,7 +73,6 @@ def test_chapter_page_shows_the_lesson_and_where_to_run_it(page):
     expect(page.locator("details.code").first).to_contain_text("class Neuron(Module)")
     expect(page.locator('a[rel="prev"]')).to_have_attribute("href", "/chapter/1")
     expect(figure(page, "training").locator("tbody tr")).to_have_count(4)
-    chapter_screenshot(page, 2)
 
 
 def test_forward_pass_lights_every_layer(page):
@@ -165,6 +164,7 @@ def test_training_step_play_pause_and_moons(page):
     expect(moons.locator(".steps")).to_have_text(re.compile(r"^([3-9]\d|\d{3,})$"), timeout=20_000)
     moons.get_by_role("button", name="Pause").click()
     expect(moons.locator(".status")).to_contain_text("Paused at step")
+    doc_screenshot(page, "chapter-2", at=moons)
     moons.get_by_label("hidden layers").fill("4,x")
     moons.get_by_role("button", name="Reset").click()
     expect(moons.locator(".status")).to_contain_text("whole numbers")
@@ -200,7 +200,7 @@ def test_a_refused_learning_rate_stays_named_and_nothing_trains_on_another(page)
 
     lr.fill("2.5")
     fig.get_by_role("button", name="Reset").click()  # a reset with the shown rate: the same limit, same words
-    expect(status).to_contain_text("lr must be at most 2.0")
+    expect(status).to_have_text("lr must be at most 2.0")  # no message path such as "config.lr"
     expect(play).to_be_disabled()
     expect(steps).to_have_text("3")  # the refused reset left the job as it was, and training off
     lr.fill("0.2")

@@ -8,7 +8,7 @@ page working under the Content-Security-Policy. The chapters' figures have their
 
 import browser
 import pytest
-from browser import watched_tab
+from browser import doc_screenshot, watched_tab
 from live_server import serve
 from playwright.sync_api import expect
 
@@ -44,6 +44,7 @@ def test_home_page_is_the_ladder_of_rungs(page):
         expect(page.locator("main").get_by_role("link", name=f"{n} · {lesson.title}")).to_be_visible()
     expect(page.locator("header nav a")).to_have_count(1 + len(lessons()) + len(pages.DEMOS))
     expect(page.locator("header nav a.demo")).to_have_count(len(pages.DEMOS))  # the old demo pages are gone
+    doc_screenshot(page, "0-home")
 
 
 # Each page's sign that its script ran and reached the server under the Content-Security-Policy.

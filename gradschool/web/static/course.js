@@ -259,7 +259,7 @@ class Trainer {
     } else if (m.type === "paused") {
       if (!this.blocked) this.status(m.detail ? `Paused at step ${m.step}: ${m.detail}.` : `Paused at step ${m.step}.`);
     } else if (m.type === "error") {
-      this.block(m.detail);
+      this.block(m.detail.replace(/\bconfig\./g, ""));  // the learner set "lr", not the message's "config.lr"
     }
   }
 }

@@ -19,7 +19,7 @@ registerFigure("graph", async (root, args) => {
   root.append(
     make("div", {class: "controls graph-inputs"}, make("label", {}, "expression ", expr), make("label", {}, "variables ", vars)),
     make("div", {class: "controls"}, forwardButton, backButton, stepButton),
-    caret, svg, make("p", {class: "readout", "aria-live": "polite"}, result), trace);
+    caret, make("div", {class: "graph-scroll"}, svg), make("p", {class: "readout", "aria-live": "polite"}, result), trace);
   let graph = null, done = 0, busy = false;
 
   // How a node is named in the text: its label, its operation, or "constant 2" for a number in the expression.
@@ -56,6 +56,7 @@ registerFigure("graph", async (root, args) => {
     svg.innerHTML = "";
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     svg.classList.toggle("narrow", W < 600);
+    svg.style.minWidth = `${Math.round(W * 0.85)}px`;  // legible on a phone: the graph scrolls sideways instead
     for (const n of graph.nodes) {
       for (const c of n.children) {
         const [x1, y1] = at[c], [x2, y2] = at[n.id];

@@ -46,10 +46,15 @@ registerFigure("moons", async (root, args) => {
     const small = document.createElement("canvas");
     small.width = small.height = n;
     const img = small.getContext("2d").createImageData(n, n);
+    // The page's own colours (light or dark): the background where the score is 0, blue and orange by its sign.
+    const rgb = (name, fallback) => {
+      const m = css.getPropertyValue(name).trim().match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i);
+      return m ? m.slice(1).map(h => parseInt(h, 16)) : fallback;
+    };
+    const bg = rgb("--bg", [255, 255, 255]), pos = rgb("--pos", [31, 111, 209]), neg = rgb("--neg", [217, 72, 15]);
     grid.forEach((row, j) => row.forEach((s, i) => {
-      const a = Math.tanh(Math.abs(s)), k = 4 * (j * n + i);
-      const [r, g, b] = s > 0 ? [31, 111, 209] : [217, 72, 15];
-      img.data.set([255 + (r - 255) * a * 0.6, 255 + (g - 255) * a * 0.6, 255 + (b - 255) * a * 0.6, 255], k);
+      const a = Math.tanh(Math.abs(s)) * 0.6, k = 4 * (j * n + i), c = s > 0 ? pos : neg;
+      img.data.set([0, 1, 2].map(q => bg[q] + (c[q] - bg[q]) * a).concat(255), k);
     }));
     small.getContext("2d").putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = true;
