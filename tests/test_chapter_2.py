@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import browser
 import pytest
 from browser import doc_screenshot, watched_tab
+from fastapi.testclient import TestClient
 from live_server import serve
 from playwright.sync_api import expect
 
@@ -44,6 +45,27 @@ def test_the_lesson_is_chapter_2_and_ends_with_the_full_pipeline():
     steps = re.findall(r"^(\d)\. \*\*", pipeline, flags=re.M)
     assert steps == ["1", "2", "3", "4", "5", "6"]
     assert len(MLP(4, [3, 1]).parameters()) == 19 and "19 parameters" in lesson.text
+
+
+def test_a_live_learning_rate_has_the_resets_limit_and_a_refusal_pauses():
+    client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
+    with client.websocket_connect("ws://127.0.0.1:8000/api/train") as ws:
+        ws.send_json({"type": "reset", "config": {"task": "tiny", "lr": 3}})
+        reset_refused = ws.receive_json()
+        ws.send_json({"type": "reset", "config": {"task": "tiny"}})
+        assert ws.receive_json()["type"] == "reset"
+        ws.send_json({"type": "lr", "lr": 0.5})
+        assert ws.receive_json() == {"type": "lr", "lr": 0.5}  # in effect from the next step
+        ws.send_json({"type": "play"})
+        assert ws.receive_json()["type"] == "step"
+        ws.send_json({"type": "lr", "lr": 3})
+        while (m := ws.receive_json())["type"] == "step":
+            pass  # the steps already on their way
+        assert m["type"] == "error"
+        [session] = client.app.state.sessions
+        assert not session.playing() and session.job.lr == 0.5  # paused, on the rate the page still shows
+    assert reset_refused["detail"] == "config.lr must be at most 2.0"
+    assert m["detail"].startswith("lr must be at most 2.0; training keeps the learning rate 0.5")
 
 
 # --- in Chromium ---
