@@ -3,9 +3,10 @@
     gradschool notebooks DIR      # DIR/r1_neuron.ipynb, ...: open them with `jupyter lab DIR`
 
 The lesson (gradschool.lessons) is the one source: its prose becomes Markdown cells, its ```python blocks code
-cells that run top to bottom (a `# -> TEXT` comment says what a cell prints), its ```source blocks the
-library's code as text, and each ```figure block a code cell that draws the chapter's live figure with
-matplotlib (where gradschool.figures.KIND has a `draw` function; else a pointer to the chapter in the app).
+cells that run top to bottom (a `# -> TEXT` comment says what a cell prints), its ```source blocks a cell
+that imports the named library objects and prints their code, and each ```figure block a code cell that
+draws the chapter's live figure with matplotlib (where gradschool.figures.KIND has a `draw` function; else
+a pointer to the chapter in the app).
 
 A notebook records a digest of the cells it was written with, so `write_notebooks` can tell a notebook the
 learner edited (never overwritten unless forced) from one it wrote (refreshed).
@@ -13,9 +14,7 @@ learner edited (never overwritten unless forced) from one it wrote (refreshed).
 
 import hashlib
 import importlib
-import inspect
 import re
-import textwrap
 from pathlib import Path
 
 from gradschool.lessons import Figure, Lesson, lessons, library_object, parse_figure, segments
@@ -47,10 +46,30 @@ def figure_cell_source(figure: Figure, rung: int) -> tuple[str, str]:
     return "code", f"from {module} import draw\n\ndraw({args})  # chapter {rung}'s live figure, drawn once"
 
 
-def library_source(names: list[str]) -> str:
-    """The real source of the named library objects, as a Markdown code block."""
-    code = "\n\n".join(textwrap.dedent(inspect.getsource(library_object(n))).rstrip() for n in names)
-    return "The library's code (" + ", ".join(f"`{n}`" for n in names) + "):\n\n```python\n" + code + "\n```"
+def source_cell(names: list[str]) -> str:
+    """A code cell that imports the named library objects (later cells use them) and prints their source."""
+    imports, shown = [], []
+    for name in names:
+        parts = name.split(".")
+        cut = next(i for i in range(len(parts), 0, -1) if is_module(".".join(parts[:i])))
+        if cut == len(parts):
+            imports.append(f"import {name}")
+            shown.append(name)
+        else:
+            imports.append(f"from {'.'.join(parts[:cut])} import {parts[cut]}")
+            shown.append(".".join(parts[cut:]))
+    lines = ["import inspect", *dict.fromkeys(imports), ""]
+    lines += [f"print(inspect.getsource({expr}))" for expr in shown]
+    return "\n".join(lines)
+
+
+def is_module(dotted: str) -> bool:
+    """Whether a dotted name is an importable module."""
+    try:
+        importlib.import_module(dotted)
+    except ImportError:
+        return False
+    return True
 
 
 def lesson_notebook(lesson: Lesson):
@@ -65,8 +84,10 @@ def lesson_notebook(lesson: Lesson):
         elif info == "python":
             cells.append(v4.new_code_cell(body.rstrip("\n")))
         elif info == "source":
-            names = [name.strip() for name in body.splitlines() if name.strip()]
-            cells.append(v4.new_markdown_cell(library_source(names)))
+            library_object_names = [name.strip() for name in body.splitlines() if name.strip()]
+            for name in library_object_names:
+                library_object(name)  # refuses a name that does not exist, as the chapter does
+            cells.append(v4.new_code_cell(source_cell(library_object_names)))
         elif info == "figure":
             kind, source = figure_cell_source(parse_figure(body), lesson.rung)
             cells.append(v4.new_code_cell(source) if kind == "code" else v4.new_markdown_cell(source))

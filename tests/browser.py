@@ -60,3 +60,19 @@ def watched_tab(context, name: str) -> Iterator[sync_api.Page]:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     tab.close()
     assert [e for e in errors if not any(x in e for x in tab.expected_console)] == []
+
+
+def doc_screenshot(tab: sync_api.Page, name: str, at: sync_api.Locator | None = None) -> None:
+    """Refresh docs/screenshots/NAME.png (what the tab shows, centred on `at` if given, as a small 128-colour
+    PNG) when asked to with GRADSCHOOL_UPDATE_SCREENSHOTS=1."""
+    if not os.environ.get("GRADSCHOOL_UPDATE_SCREENSHOTS"):
+        return
+    from PIL import Image
+
+    if at is not None:
+        at.evaluate("e => e.scrollIntoView({block: 'center'})")
+
+    DOCS.mkdir(parents=True, exist_ok=True)
+    path = DOCS / f"{name}.png"
+    tab.screenshot(path=str(path))
+    Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)

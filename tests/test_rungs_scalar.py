@@ -26,6 +26,7 @@ def test_rung1_prints_the_seeds_lines_exactly(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("-0.2913")
     assert [line for line in lines if line.startswith("step")] == SEED_LINES
+    assert lines[-1] == "chapter 1 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/1"
 
 
 def test_rung1_plot_draws_the_training_and_keeps_the_printed_lines(tmp_path, capsys):
@@ -34,7 +35,9 @@ def test_rung1_plot_draws_the_training_and_keeps_the_printed_lines(tmp_path, cap
     png = tmp_path / "neuron.png"
     r1_neuron.main(plot=str(png))
     with_plot = capsys.readouterr().out
-    assert with_plot == plain + f"saved {png}\n"  # the seed's lines untouched, then where the plot went
+    *lines, chapter = plain.splitlines(keepends=True)
+    assert chapter.startswith("chapter 1 of the course")
+    assert with_plot == "".join(lines) + f"saved {png}\n" + chapter  # the seed's lines untouched, the plot's
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
 

@@ -41,17 +41,29 @@ def rejected(path: str, body: dict) -> str:
 
 # --- pages and static files ---
 
-@pytest.mark.parametrize("page", ["/", "/neuron", "/forward", "/loss", "/derivative", "/graph", "/training"])
+@pytest.mark.parametrize("page", ["/", "/chapter/1", "/chapter/2", "/lm"])
 def test_pages_are_served(page):
     r = client.get(page)
     assert r.status_code == 200
     assert "/static/course.js" in r.text
 
 
+@pytest.mark.parametrize(("old", "chapter", "kind"), [
+    ("/neuron", 1, "neuron"), ("/derivative", 1, "derivative"), ("/graph", 1, "graph"),
+    ("/forward", 2, "forward"), ("/loss", 2, "descent"), ("/training", 2, "training")])
+def test_the_old_demo_pages_redirect_to_their_figure_in_a_chapter(old, chapter, kind):
+    r = client.get(old, follow_redirects=False)
+    assert r.status_code == 308
+    path, anchor = r.headers["location"].split("#")
+    assert path == f"/chapter/{chapter}"
+    page = client.get(path).text
+    assert f'id="{anchor}" data-figure="{kind}"' in page
+
+
 def test_unknown_page_is_404_naming_the_pages():
     r = client.get("/nope")
     assert r.status_code == 404
-    assert "neuron" in r.json()["detail"]
+    assert "lm" in r.json()["detail"]
 
 
 def test_static_files_and_openapi():
@@ -393,11 +405,11 @@ def test_serve_prints_the_url_and_serves_the_course():
         assert f"http://127.0.0.1:{port}/" in line
         for _ in range(100):
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}/neuron", timeout=1)
+                r = httpx.get(f"http://127.0.0.1:{port}/chapter/1", timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        assert r.status_code == 200 and "Neuron playground" in r.text
+        assert r.status_code == 200 and "The neuron and the chain rule" in r.text
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -59,14 +59,14 @@ def runs(tmp_path_factory):
 @pytest.mark.parametrize("host", ["evil.example:8000", "127.0.0.1:9999", "localhost", "testserver",
                                   "127.0.0.1.evil.example:8000", ""])
 def test_a_foreign_host_is_refused(host):
-    r = client.get("/neuron", headers={"host": host})
+    r = client.get("/chapter/1", headers={"host": host})
     assert r.status_code == 400
     assert "answers only to" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000", "[::1]:8000"])
 def test_the_servers_own_names_are_served(host):
-    assert client.get("/neuron", headers={"host": host}).status_code == 200
+    assert client.get("/chapter/1", headers={"host": host}).status_code == 200
 
 
 def test_the_default_test_client_host_is_refused():
@@ -116,7 +116,7 @@ def test_the_real_server_refuses_foreign_origins_and_hosts():
             ws.send(json.dumps({"type": "step"}))
             assert json.loads(ws.recv())["detail"] == "send a reset command first"
         port = url.rsplit(":", 1)[1]
-        r = httpx.get(url + "/neuron", headers={"host": f"rebound.example:{port}"})
+        r = httpx.get(url + "/chapter/1", headers={"host": f"rebound.example:{port}"})
         assert r.status_code == 400
 
 

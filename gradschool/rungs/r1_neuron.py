@@ -65,6 +65,7 @@ def main(plot: str | None = None) -> None:
             print(f"step {step:3d} loss {loss.data:.4f}")
     if plot:
         save_training_plot(plot, losses, [p.data for p in w + [b]])
+    print("chapter 1 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/1")
 
 
 def save_training_plot(path: str, losses: list[float], params: list[float]) -> None:

@@ -82,6 +82,7 @@ def main(plot: str | None = None) -> None:
     print(f"training accuracy {accuracy(model, X, y):.0%}")
     if plot:
         save_plot(plot, model, X, y, losses)
+    print("chapter 2 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/2")
 
 
 if __name__ == "__main__":

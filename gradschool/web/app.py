@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gradschool import __version__
@@ -141,7 +141,9 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
                         headers={"content-disposition": f'attachment; filename="{file_name(rung)}"'})
 
     @app.get("/{page}", include_in_schema=False)
-    async def page(page: str) -> HTMLResponse:
+    async def page(page: str) -> Response:
+        if page in pages.MOVED:  # an old demo page: now a figure in a chapter
+            return RedirectResponse(pages.moved_to(page), status_code=308)
         if page not in pages.DEMOS:
             raise HTTPException(404, f"no page {page!r}; the pages are {', '.join(pages.DEMOS)}")
         return HTMLResponse(pages.render(page))

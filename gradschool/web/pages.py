@@ -2,7 +2,8 @@
 
 - `/` is the ladder: every rung, its program, and its chapter where the lesson is written;
 - `/chapter/N` is rung N's chapter, rendered from its lesson (gradschool.web.chapter);
-- `/NAME` are the first seed's demo pages (pages/NAME.html), until the chapters of rungs 1-2 hold them.
+- `/NAME` are the demo pages not yet in a chapter (pages/NAME.html); the old demo pages in MOVED redirect to
+  the chapter figure they became (`moved_to`).
 
 Page scripts live in static/ (no inline script or style, so the Content-Security-Policy forbids both).
 """
@@ -20,13 +21,16 @@ FOLDER = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
 # name: (the link in the navigation, the page's title)
 DEMOS = {
-    "neuron": ("Neuron", "Neuron playground"),
-    "forward": ("Forward pass", "Forward pass"),
-    "loss": ("Loss landscape", "Loss landscape"),
-    "derivative": ("Derivative", "Derivative"),
-    "graph": ("Expression graph", "Expression graph"),
-    "training": ("Training", "Training"),
     "lm": ("Language models", "Language models"),
+}
+# The first seed's demo pages that became figures of chapters 1-2: old page -> the figure kind it became.
+MOVED = {
+    "neuron": "neuron",
+    "forward": "forward",
+    "loss": "descent",
+    "derivative": "derivative",
+    "graph": "graph",
+    "training": "training",
 }
 HOME_TITLE = "gradschool · neural networks from scratch"
 
@@ -62,6 +66,16 @@ def layout(title: str, current: str, main: str, scripts: str = "") -> str:
     """A whole page: the shared head and navigation around `main`."""
     template = Template((FOLDER / "layout.html").read_text(encoding="utf-8"))
     return template.substitute(title=html.escape(title), script=scripts, nav=nav(current), main=main)
+
+
+@cache
+def moved_to(name: str) -> str:
+    """Where old page `name` lives now: /chapter/N#fig-K, the first figure of its kind in the lessons."""
+    for rung, found in lessons().items():
+        kinds = [figure.kind for figure in found.figures()]
+        if MOVED[name] in kinds:
+            return f"/chapter/{rung}#fig-{kinds.index(MOVED[name]) + 1}"
+    return "/"
 
 
 @cache

@@ -1,7 +1,10 @@
 """The /api/train websocket: one training session per connection, a small state machine over its messages.
 
 A session holds at most one job (reset makes a new one) and at most one task playing it; step, play, pause
-and lr act on that job. Each step runs off the event loop, in the shared `COMPUTE` thread.
+and lr act on that job. Each step runs off the event loop, in the shared `COMPUTE` thread. A new learning
+rate is checked against the same limit as the job's config (one rule for reset and for live change): the
+server answers `{"type": "lr", "lr": ...}` when it takes effect, and a refused one pauses the job, so that
+nothing trains on a rate the page does not show.
 """
 
 import asyncio
@@ -17,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from gradschool.diverge import TrainingDiverged
 from gradschool.web import training
-from gradschool.web.schemas import Command, TinyConfig, plain_errors
+from gradschool.web.schemas import Command, MoonsConfig, TinyConfig, plain_errors
 
 MAX_MESSAGE = 4096  # bytes in one websocket message
 # The pure-Python training steps of every session share one thread: the steps of many sessions then take
@@ -72,6 +75,7 @@ class Session:
     def __init__(self, ws: WebSocket):
         self.ws = ws
         self.job: training.Job | None = None
+        self.config: TinyConfig | MoonsConfig | None = None  # the job's settings, as validated
         self.task: asyncio.Task | None = None
         self.stopping = False
         self.last_grid = 0.0
@@ -122,10 +126,30 @@ class Session:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await self.task
 
+    async def set_lr(self, lr: float | None) -> None:
+        """Take a new learning rate if the job's config allows it; else pause and say why."""
+        try:
+            if lr is None:
+                raise ValueError("the lr command needs an lr field (a number)")
+            self.config = self.config.model_validate(self.config.model_dump() | {"lr": lr})
+        except ValidationError as e:
+            await self.refuse_lr(plain_errors(e.errors(), "the message")["detail"])
+            return
+        except ValueError as e:
+            await self.refuse_lr(str(e))
+            return
+        self.job.lr = self.config.lr
+        await self.ws.send_json({"type": "lr", "lr": self.config.lr})
+
+    async def refuse_lr(self, detail: str) -> None:
+        await self.pause()
+        await self.ws.send_json({"type": "error", "detail": f"{detail}; training keeps the learning rate "
+                                 f"{self.config.lr} and waits for a valid one"})
+
     async def handle(self, cmd: Command) -> None:
         if cmd.type == "reset":
             await self.pause()
-            config = cmd.config or TinyConfig()
+            config = self.config = cmd.config or TinyConfig()
             params = config.model_dump(exclude={"task"})
             self.job = training.TinyJob(**params) if config.task == "tiny" else training.MoonsJob(**params)
             reply = {"type": "reset", "config": config.model_dump()}
@@ -137,10 +161,7 @@ class Session:
         if self.job is None:
             await self.ws.send_json({"type": "error", "detail": "send a reset command first"})
         elif cmd.type == "lr":
-            if cmd.lr is None:
-                await self.ws.send_json({"type": "error", "detail": "the lr command needs an lr field"})
-                return
-            self.job.lr = cmd.lr
+            await self.set_lr(cmd.lr)
         elif cmd.type == "step":
             await self.pause()
             await self.one_step()
