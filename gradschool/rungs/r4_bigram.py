@@ -138,6 +138,7 @@ def main(plot: str | None = None) -> None:
         print("  " + tokenizer.decode(ids[: ids.index(0)] if 0 in ids else ids))
     if plot:
         plot_counts(P, tokenizer, plot)
+    print("\nchapter 4 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/4")
 
 
 if __name__ == "__main__":
