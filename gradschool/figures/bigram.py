@@ -84,7 +84,8 @@ def name_likelihood(name: str, smoothing: float) -> dict:
         average = average_nll(P, xs, ys)
     steps = [{"row": int(x), "next": int(y), "prob": float(P[x, y]), "nll": finite(n)}
              for x, y, n in zip(xs, ys, nlls)]
-    return {"name": name, "steps": steps, "nll": finite(float(nlls.sum())), "average_nll": finite(average)}
+    return {"name": name, "itos": tokenizer.itos, "steps": steps, "nll": finite(float(nlls.sum())),
+            "average_nll": finite(average)}
 
 
 def sample_name(smoothing: float, seed: int) -> dict:

@@ -43,6 +43,7 @@ class Step(BaseModel):
 
 class NameOut(BaseModel):
     name: str
+    itos: list[str]
     steps: list[Step]
     nll: float | None
     average_nll: float | None
@@ -73,7 +74,7 @@ def counts(q: CountsIn) -> dict:
     return counts_figure(q.smoothing)
 
 
-@router.post("/name", response_model=NameOut, response_model_exclude_none=False)
+@router.post("/name", response_model=NameOut)
 def name(q: NameIn) -> dict:
     """Each character's probability after the one before, and the name's NLL (null where infinite)."""
     try:
