@@ -5,6 +5,8 @@
 "use strict";
 
 registerFigure("bigram-counts", async (root, args) => {
+  // an error box only once there is an error to show: none takes space before
+  const clearError = () => root.querySelector(":scope > .status.bad") && figureError(root, null);
   const SMOOTHING = [0, 0.1, 0.5, 1, 2, 5, 10, 100, 1000];
   const defaults = {row: 1, smoothing: Number(args.smoothing ?? 1), seed: 1, shown: 0};
   const state = figureState(root, defaults);
@@ -109,7 +111,7 @@ registerFigure("bigram-counts", async (root, args) => {
     probs.forEach((p, j) => {
       const h = (p / top) * (H - 50);
       const cls = drawn && drawn.row === row && drawn.next === j ? "bar drawn" : "bar";
-      el("rect", {class: cls, x: 10 + j * bw + 2, y: H - 22 - h, width: bw - 4, height: h}, bars);
+      el("rect", {class: cls, x: 10 + j * bw + 2, y: H - 22 - h, width: bw - 4, height: h, "data-p": p}, bars);
       el("text", {x: 10 + j * bw + bw / 2, y: H - 6, "text-anchor": "middle"}, bars, show(data.itos[j]));
       if (p >= 0.05) {
         el("text", {class: "small", x: 10 + j * bw + bw / 2, y: H - 26 - h, "text-anchor": "middle"}, bars,
@@ -151,7 +153,7 @@ registerFigure("bigram-counts", async (root, args) => {
       const fresh = await api("/api/figure/bigram/counts", {smoothing: state.smoothing});
       const first = data === null;
       data = fresh;
-      figureError(root, null);
+      clearError();
       if (first) {
         data.itos.forEach((ch, i) => rowPick.add(new Option(`'${ch}'`, i)));
         drawGrid();
@@ -205,7 +207,7 @@ registerFigure("bigram-counts", async (root, args) => {
       const s = Number.isInteger(Number(seed.value)) && Number(seed.value) >= 0 ? Number(seed.value) : 1;
       await drawSampleFrom(s, 0);
       seed.value = s + 1;  // the next press draws another name
-      figureError(root, null);
+      clearError();
       step(0);
     } catch (err) {
       figureError(root, err);

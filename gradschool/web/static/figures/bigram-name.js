@@ -3,6 +3,8 @@
 "use strict";
 
 registerFigure("bigram-name", async (root, args) => {
+  // an error box only once there is an error to show: none takes space before
+  const clearError = () => root.querySelector(":scope > .status.bad") && figureError(root, null);
   const SMOOTHING = [0, 0.1, 0.5, 1, 2, 5, 10, 100, 1000];
   const state = figureState(root, {name: args.name || "emma", smoothing: Number(args.smoothing ?? 1)});
   if (!SMOOTHING.includes(state.smoothing)) state.smoothing = 1;
@@ -39,11 +41,12 @@ registerFigure("bigram-name", async (root, args) => {
 
   function draw(r, itos) {
     const n = r.steps.length, W = 480, H = 190, bw = Math.min(60, (W - 20) / n);
+    const top = Math.max(...r.steps.map(s => s.prob), 1e-9);
     chart.innerHTML = "";
     chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
     el("line", {class: "axis", x1: 10, y1: 120, x2: W - 10, y2: 120}, chart);
     r.steps.forEach((s, i) => {
-      const x = 10 + i * bw, h = Math.max(s.prob * 100, 0.5);
+      const x = 10 + i * bw, h = Math.max(s.prob / top * 95, 0.5);
       el("rect", {class: "prob", x: x + 3, y: 120 - h, width: bw - 6, height: h}, chart);
       el("text", {class: "small", x: x + bw / 2, y: 114 - h, "text-anchor": "middle"}, chart, s.prob.toFixed(2));
       el("text", {x: x + bw / 2, y: 138, "text-anchor": "middle"}, chart, `${itos[s.row]}→${itos[s.next]}`);
@@ -75,7 +78,7 @@ registerFigure("bigram-name", async (root, args) => {
     try {
       const r = await api("/api/figure/bigram/name", {name: state.name, smoothing: state.smoothing});
       if (mine !== asked) return;  // a newer keystroke's answer will draw
-      figureError(root, null);
+      clearError();
       readout.textContent = `'${r.name}': ${r.steps.length} predictions, NLL ${show(r.nll)} in total, ` +
         `${show(r.average_nll)} on average`;
       root.dataset.averageNll = r.average_nll === null ? "inf" : r.average_nll;

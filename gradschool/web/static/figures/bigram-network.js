@@ -3,6 +3,8 @@
 "use strict";
 
 registerFigure("bigram-network", async (root, args) => {
+  // an error box only once there is an error to show: none takes space before
+  const clearError = () => root.querySelector(":scope > .status.bad") && figureError(root, null);
   const RATES = [1, 5, 10, 50, 100];
   const STEPS = [50, 200, 500];
   const state = figureState(root, {lr: Number(args.lr || 50), steps: Number(args.steps || 200)});
@@ -28,31 +30,43 @@ registerFigure("bigram-network", async (root, args) => {
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
   root.appendChild(readout);
+  const panels = document.createElement("div");
+  panels.className = "network-panels";
+  root.appendChild(panels);
   const chart = el("svg", {role: "img", "aria-label": "the network's loss at each step, and counting's loss"});
-  root.appendChild(chart);
+  const closeUp = el("svg", {role: "img", "aria-label": "close up: the network's loss near counting's loss"});
+  panels.append(chart, closeUp);
 
   let ws = null, run = null;
 
-  function draw() {
-    const W = 480, H = 220, P = 44;
-    chart.innerHTML = "";
-    chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    const lo = 2.3, hi = 3.4;
+  // the loss on [lo, hi]: the whole fall, then a close-up of where it meets counting
+  function drawInto(svg, lo, hi, title, clip) {
+    const W = 480, H = 200, P = 52;
+    svg.innerHTML = "";
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const x = scale(0, run.steps, P, W - 10), y = scale(lo, hi, H - 25, 10);
-    el("line", {class: "axis", x1: P, y1: H - 25, x2: W - 10, y2: H - 25}, chart);
-    el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 25}, chart);
-    el("text", {x: 4, y: 20}, chart, hi.toFixed(1));
-    el("text", {x: 4, y: H - 25}, chart, lo.toFixed(1));
-    el("line", {class: "count-line", x1: P, x2: W - 10, y1: y(run.count), y2: y(run.count)}, chart);
-    el("text", {class: "count-key", x: W - 10, y: y(run.count) - 6, "text-anchor": "end"}, chart,
+    el("line", {class: "axis", x1: P, y1: H - 25, x2: W - 10, y2: H - 25}, svg);
+    el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 25}, svg);
+    const digits = hi - lo < 0.2 ? 3 : 1;
+    el("text", {x: 4, y: 20}, svg, hi.toFixed(digits));
+    el("text", {x: 4, y: H - 25}, svg, lo.toFixed(digits));
+    el("text", {x: P + 8, y: 24}, svg, title);
+    el("line", {class: "count-line", x1: P, x2: W - 10, y1: y(run.count), y2: y(run.count)}, svg);
+    el("text", {class: "count-key", x: W - 10, y: y(run.count) - 6, "text-anchor": "end"}, svg,
        `counting, add-one ${fmt(run.count)}`);
-    el("line", {class: "best-line", x1: P, x2: W - 10, y1: y(run.best), y2: y(run.best)}, chart);
-    el("text", {class: "best-key", x: W - 10, y: y(run.best) + 16, "text-anchor": "end"}, chart,
+    el("line", {class: "best-line", x1: P, x2: W - 10, y1: y(run.best), y2: y(run.best)}, svg);
+    el("text", {class: "best-key", x: W - 10, y: y(run.best) + 16, "text-anchor": "end"}, svg,
        `counting, no smoothing ${fmt(run.best)}`);
-    const pts = run.losses.map((v, i) => [i, v]).filter(([, v]) => v !== null);
-    const d = pts.map(([i, v], k) => `${k ? "L" : "M"}${x(i).toFixed(1)},${y(Math.min(Math.max(v, lo), hi)).toFixed(1)}`);
-    if (d.length) el("path", {class: "curve", d: d.join("")}, chart);
-    el("text", {x: W - 10, y: H - 6, "text-anchor": "end"}, chart, `step (of ${run.steps})`);
+    const pts = run.losses.map((v, i) => [i, v]).filter(([, v]) => v !== null && (!clip || v <= hi));
+    const d = pts.map(([i, v], k) => `${k ? "L" : "M"}${x(i).toFixed(1)},` +
+                                     `${y(Math.min(Math.max(v, lo), hi)).toFixed(1)}`);
+    if (d.length) el("path", {class: "curve", d: d.join("")}, svg);
+    el("text", {x: W - 10, y: H - 6, "text-anchor": "end"}, svg, `step (of ${run.steps})`);
+  }
+
+  function draw() {
+    drawInto(chart, 2.3, 3.4, "the loss", false);
+    drawInto(closeUp, run.best - 0.01, run.best + 0.06, "close up", true);
   }
 
   function show(m) {
@@ -69,7 +83,7 @@ registerFigure("bigram-network", async (root, args) => {
     state.lr = Number(rate.value);
     state.steps = Number(steps.value);
     saveFigureState(root, state);
-    figureError(root, null);
+    clearError();
     if (ws) ws.close();
     const mine = ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}` +
                                     "/api/figure/bigram/train");

@@ -4,6 +4,8 @@
 "use strict";
 
 registerFigure("spirals", async (root, args) => {
+  // an error box only once there is an error to show: none takes space before
+  const clearError = () => root.querySelector(":scope > .status.bad") && figureError(root, null);
   const RATES = [0.01, 0.03, 0.1, 0.3, 0.5, 1, 3, 10, 30, 100];
   const BATCHES = [1, 4, 16, 64, 240];
   const STEPS = [100, 300, 1000];
@@ -138,7 +140,7 @@ registerFigure("spirals", async (root, args) => {
 
   function start() {
     settings();
-    figureError(root, null);
+    clearError();
     if (ws) ws.close();
     ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/figure/spirals`);
     const sent = {type: "start", lr: state.lr, decay: state.decay, batch_size: state.batch, steps: state.steps};
