@@ -14,6 +14,7 @@ import browser
 import pytest
 from browser import DOCS, watched_tab
 from fastapi.testclient import TestClient
+from lesson_code import run_python_blocks
 from live_server import serve
 from playwright.sync_api import expect
 
@@ -91,6 +92,13 @@ def test_the_lessons_claims_about_batch_size_and_decay():
     assert final(batch_size=1, lr=0.1)["val_loss"] < 0.8  # a lower rate learns
     with_decay, without = final(lr=1.0), final(lr=1.0, decay=False)
     assert without["val_loss"] > 2 * with_decay["val_loss"]
+
+
+def test_the_lessons_python_prints_what_its_comments_say():
+    printed, quoted = run_python_blocks(lesson(3).text)
+    assert quoted
+    for line in quoted:
+        assert line in printed, line
 
 
 # --- the APIs ---

@@ -70,7 +70,8 @@ class FigureStream:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # a task cut off mid-send by a client that left ends with the disconnect, not the cancellation
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await self.task
             self.task = None
 

@@ -35,16 +35,21 @@ class NameIn(Strict):
 
 
 class Step(BaseModel):
+    """One prediction: after the character `row`, the character `next`, with probability `prob`."""
+
     row: int
     next: int
     prob: float
-    nll: float | None = None
+
+
+class NameStep(Step):
+    nll: float | None  # -log prob; null where prob is 0
 
 
 class NameOut(BaseModel):
     name: str
     itos: list[str]
-    steps: list[Step]
+    steps: list[NameStep]
     nll: float | None
     average_nll: float | None
 

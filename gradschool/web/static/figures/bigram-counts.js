@@ -38,7 +38,10 @@ registerFigure("bigram-counts", async (root, args) => {
   const grid = el("svg", {class: "bigram-grid", role: "img", tabindex: 0,
                           "aria-label": "the 27 by 27 bigram counts: row = the character before, column = " +
                                         "the next; arrow keys up and down pick a row"});
-  root.appendChild(grid);
+  const scroller = document.createElement("div");
+  scroller.className = "grid-scroller";  // on a narrow screen the grid keeps legible cells and scrolls
+  scroller.appendChild(grid);
+  root.appendChild(scroller);
   const rowCaption = document.createElement("p");
   rowCaption.className = "row-caption";
   rowCaption.setAttribute("aria-live", "polite");

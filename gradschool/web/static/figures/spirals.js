@@ -77,7 +77,7 @@ registerFigure("spirals", async (root, args) => {
     plane.setAttribute("viewBox", `0 0 ${S} ${S}`);
     cells = [];
     for (let i = 0; i < n * n; i++) {
-      cells.push(el("rect", {x: (i % n) * c, y: Math.floor(i / n) * c, width: c + 0.3, height: c + 0.3},
+      cells.push(el("rect", {x: (i % n) * c, y: Math.floor(i / n) * c, width: c, height: c},
                     plane));
     }
     for (const [px, py, label] of start.train) {
