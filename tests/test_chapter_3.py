@@ -9,8 +9,10 @@ import contextlib
 import io
 import os
 import re
+from types import SimpleNamespace
 
 import browser
+import numpy as np
 import pytest
 from browser import DOCS, watched_tab
 from fastapi.testclient import TestClient
@@ -19,7 +21,7 @@ from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.figures.softmax import softmax_figure
-from gradschool.figures.spirals import SpiralsTraining
+from gradschool.figures.spirals import SpiralsTraining, forward
 from gradschool.lessons import fenced_blocks, lesson
 from gradschool.rungs import r3_learning_well
 from gradschool.web.app import create_app
@@ -81,16 +83,19 @@ def test_the_live_figure_with_rung3s_settings_ends_on_rung3s_numbers(trained, ru
 
 
 def test_the_lessons_claims_about_batch_size_and_decay():
-    def final(**settings) -> dict:
+    def final(**settings) -> SpiralsTraining:
         run = SpiralsTraining(**settings)
         while not run.done:
             run.step()
-        return run.progress()
+        return run
 
     stuck = final(batch_size=1)  # one point a step at 0.5: the network never gets off the ground
-    assert stuck["val_loss"] > 1.0
-    assert final(batch_size=1, lr=0.1)["val_loss"] < 0.8  # a lower rate learns
-    with_decay, without = final(lr=1.0), final(lr=1.0, decay=False)
+    answers = forward(stuck.model, np.array(stuck.train_set[0])).argmax(axis=1)
+    assert stuck.progress()["val_loss"] > 1.0 and len(set(answers)) == 1  # the same answer for every point
+    hidden = forward(SimpleNamespace(layers=stuck.model.layers[:2]), np.array(stuck.train_set[0]))
+    assert hidden.shape[1] == 16 and (hidden == 0).all()  # every ReLU of the second layer is dead
+    assert final(batch_size=1, lr=0.1).progress()["val_loss"] < 0.8  # a lower rate learns
+    with_decay, without = final(lr=1.0).progress(), final(lr=1.0, decay=False).progress()
     assert without["val_loss"] > 2 * with_decay["val_loss"]
 
 
