@@ -145,6 +145,21 @@ def test_spirals_websocket_streams_rung3s_training(trained):
     assert progress[-1]["val_loss"] == trained.progress()["val_loss"]
 
 
+def test_spirals_websocket_pauses_and_resumes_the_same_run(trained):
+    with client.websocket_connect("ws://127.0.0.1:8000/api/figure/spirals", headers=ORIGIN) as ws:
+        ws.send_json({"type": "start"})
+        messages = [ws.receive_json(), ws.receive_json()]  # start, the first progress
+        ws.send_json({"type": "pause"})
+        while messages[-1]["type"] != "paused":
+            messages.append(ws.receive_json())
+        paused_at = messages[-1]["step"]
+        ws.send_json({"type": "resume"})
+        messages += receive_until_end(ws)
+    assert 0 < paused_at < 300
+    losses = [x for m in messages if m["type"] == "progress" for x in m["batch_losses"]]
+    assert losses == trained.batch_losses  # paused and resumed, the run is the one rung 3 trains
+
+
 def test_spirals_websocket_catches_a_learning_rate_too_large_and_refuses_bad_settings():
     with client.websocket_connect("ws://127.0.0.1:8000/api/figure/spirals", headers=ORIGIN) as ws:
         ws.send_json({"type": "start", "lr": 100})
