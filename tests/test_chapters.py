@@ -1,26 +1,20 @@
 """The chapters: lessons (gradschool.lessons) rendered into pages whose figures the engine computes.
 
-Python-level checks of the lesson format and the renderer, each figure API against its library function,
-and each chapter in Chromium: its controls driven, the numbers shown checked against the library.
+Python-level checks of the lesson format and the renderer. Each chapter's figures are tested in
+tests/test_chapter_N.py: their APIs against the library, and in Chromium, their controls driven and the
+numbers shown checked against the library.
 """
 
 import json
 import re
-from pathlib import Path
 
-import browser
 import pytest
-from browser import watched_tab
 from fastapi.testclient import TestClient
-from live_server import serve
-from playwright.sync_api import expect
 
-from gradschool.figures.softmax import softmax_figure
 from gradschool.lessons import LessonError, lessons, parse_figure, read_lesson
 from gradschool.web.app import create_app
 from gradschool.web.chapter import STATIC, ChapterRenderer, chapter_body
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 
 
@@ -78,59 +72,6 @@ def test_an_unwritten_chapter_is_404_naming_the_written_ones():
     r = client.get("/chapter/99")
     assert r.status_code == 404
     assert ", ".join(map(str, lessons())) in r.json()["detail"]
-
-
-# --- chapter 3: softmax ---
-
-def test_softmax_api_is_the_librarys_numbers():
-    body = {"logits": [0.0, 0.0, 5.0], "target": 0, "temperature": 1.0}
-    r = client.post("/api/figure/softmax", json=body)
-    assert r.status_code == 200
-    assert r.json() == softmax_figure([0.0, 0.0, 5.0], 0, 1.0)
-    assert r.json()["loss"] == pytest.approx(5.0134, abs=1e-4)  # rung 3's printed line
-    probs, grads = r.json()["probs"], r.json()["grads"]
-    assert grads == pytest.approx([probs[0] - 1, probs[1], probs[2]])  # softmax - one-hot
-    for bad, word in [({"logits": [1.0]}, "logits"), ({"logits": [1.0, 2.0], "target": 5}, "target"),
-                      ({"logits": [1.0, 2.0], "temperature": 0}, "temperature")]:
-        r = client.post("/api/figure/softmax", json=bad)
-        assert r.status_code == 422 and word in r.json()["detail"], r.json()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
-
-def shown_loss(page) -> float:
-    text = page.locator("#fig-1 .readout").inner_text()
-    return float(re.search(r": (-?[\d.]+)$", text).group(1))
-
-
-def test_chapter3_softmax_figure_shows_the_librarys_loss_and_keeps_its_state_in_the_link(page):
-    page.goto(page.base + "/chapter/3")
-    expect(page.locator("#fig-1 .readout")).to_contain_text("cross-entropy of class 0")
-    assert shown_loss(page) == pytest.approx(softmax_figure([2, 1, 0.1], 0)["loss"], abs=1e-4)
-    logit2 = page.get_by_label("logit 2")
-    logit2.focus()
-    for _ in range(20):
-        page.keyboard.press("ArrowRight")  # 0.1 -> 2.1 in steps of 0.1
-    page.get_by_label("the right class").select_option("2")
-    want = softmax_figure([2, 1, 2.1], 2)["loss"]
-    expect(page.locator("#fig-1 .readout")).to_contain_text(f"{want:.4f}")
-    link = page.url
-    assert "fig-1.z2=2.1" in link and "fig-1.target=2" in link
-    page.goto(page.base + "/")
-    page.goto(link)  # the link reproduces the view
-    expect(page.locator("#fig-1 .readout")).to_contain_text(f"cross-entropy of class 2: {want:.4f}")
-    assert Path(browser.ARTIFACTS).exists()
 
 
 def test_every_chapter_links_its_notebook_and_exercise_and_they_download():

@@ -40,24 +40,46 @@ def evaluate(model: MLP, data: Dataset) -> tuple[float, float]:
     return loss, sum(predict(model, x) == y for x, y in zip(xs, ys)) / len(xs)
 
 
+def spiral_sets(rng: random.Random) -> tuple[Dataset, Dataset]:
+    """Three spirals of 300 points: 80% to learn from, 20% held out to check that the network generalizes."""
+    xs, ys = make_spirals(300, classes=3, noise=0.2, rng=rng)
+    n = int(0.8 * len(xs))
+    return (xs[:n], ys[:n]), (xs[n:], ys[n:])
+
+
+def spiral_model(rng: random.Random) -> MLP:
+    """The classifier: two ReLU layers of 16, then one score per spiral."""
+    return MLP(2, [16, 16, 3], nonlin="relu", out_nonlin="linear", rng=rng)
+
+
+def decayed_lr(lr: float, step: int, steps: int) -> float:
+    """The learning rate at `step` of `steps`: big steps first, small steps to settle in."""
+    return lr * (1 - 0.9 * step / steps)
+
+
+def train_step(model: MLP, train_set: Dataset, batch_size: int, lr: float, rng: random.Random) -> float:
+    """One step of minibatch gradient descent; returns the batch's loss (before the step)."""
+    xs, ys = train_set
+    batch = rng.sample(range(len(xs)), batch_size)  # a few examples give a noisy but cheap gradient
+    loss = sum(cross_entropy(model(xs[i]), ys[i]) for i in batch) / batch_size
+    model.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return loss.data
+
+
 def train(model: MLP, train_set: Dataset, val_set: Dataset, steps: int, lr: float, batch_size: int,
           rng: random.Random, print_every: int = 50) -> list[float]:
     """Minibatch gradient descent with a decaying learning rate; stops with advice if the loss diverges."""
-    xs, ys = train_set
     losses = []
     for step in range(steps):
-        batch = rng.sample(range(len(xs)), batch_size)  # a few examples give a noisy but cheap gradient
-        loss = sum(cross_entropy(model(xs[i]), ys[i]) for i in batch) / batch_size
-        losses.append(loss.data)
-        check_loss(loss.data, step, losses[0], lr)
-        model.zero_grad()
-        loss.backward()
-        step_lr = lr * (1 - 0.9 * step / steps)  # big steps first, small steps to settle in
-        for p in model.parameters():
-            p.data -= step_lr * p.grad
+        step_lr = decayed_lr(lr, step, steps)
+        losses.append(train_step(model, train_set, batch_size, step_lr, rng))
+        check_loss(losses[-1], step, losses[0], lr)
         if step % print_every == 0 or step == steps - 1:
             val_loss, val_acc = evaluate(model, val_set)
-            print(f"step {step:3d} lr {step_lr:.3f} batch loss {loss.data:.4f} "
+            print(f"step {step:3d} lr {step_lr:.3f} batch loss {losses[-1]:.4f} "
                   f"val loss {val_loss:.4f} val acc {val_acc:.0%}")
     return losses
 
@@ -65,11 +87,10 @@ def train(model: MLP, train_set: Dataset, val_set: Dataset, steps: int, lr: floa
 def main(plot: str | None = None) -> None:
     why_cross_entropy()
     rng = random.Random(1)
-    xs, ys = make_spirals(300, classes=3, noise=0.2, rng=rng)
-    n = int(0.8 * len(xs))  # learn from 80%; hold out 20% to check the network generalizes
-    train_set, val_set = (xs[:n], ys[:n]), (xs[n:], ys[n:])
-    print(f"three spirals: {n} training points, {len(xs) - n} validation points; MLP(2, [16, 16, 3])")
-    model = MLP(2, [16, 16, 3], nonlin="relu", out_nonlin="linear", rng=rng)
+    train_set, val_set = spiral_sets(rng)
+    print(f"three spirals: {len(train_set[0])} training points, {len(val_set[0])} validation points; "
+          "MLP(2, [16, 16, 3])")
+    model = spiral_model(rng)
     losses = train(model, train_set, val_set, steps=300, lr=0.5, batch_size=16, rng=rng)
     for name, data in [("train", train_set), ("val", val_set)]:
         loss, acc = evaluate(model, data)
@@ -77,12 +98,13 @@ def main(plot: str | None = None) -> None:
 
     print("the same recipe with learning rate 100:")
     try:
-        wild = MLP(2, [16, 16, 3], nonlin="relu", out_nonlin="linear", rng=rng)
+        wild = spiral_model(rng)
         train(wild, train_set, val_set, steps=20, lr=100.0, batch_size=16, rng=rng)
     except TrainingDiverged as e:
         print(e)
     if plot:
         save_classifier_plot(plot, lambda x: predict(model, x), *train_set, losses, "three spirals")
+    print("chapter 3 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/3")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,17 @@ def average_nll(P: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
     return float(-np.log(P[xs, ys]).mean())
 
 
+def show_name_likelihood(name: str, P: np.ndarray, tokenizer: CharTokenizer) -> None:
+    """Print each character's probability after the one before it, -log p, and the name's NLL."""
+    xs, ys = bigrams([name], tokenizer)
+    print(f"  one name, one character at a time: {name!r}")
+    for x, y in zip(xs, ys, strict=True):
+        pair = tokenizer.decode([x, y])
+        print(f"    {pair}  p {P[x, y]:.4f}  -log p {-math.log(P[x, y]):.4f}")
+    nll = -np.log(P[xs, ys]).sum()
+    print(f"    NLL {nll:.4f} in total, {average_nll(P, xs, ys):.4f} on average over {len(xs)} predictions")
+
+
 def scalar_steps(
     xs: np.ndarray, ys: np.ndarray, vocab_size: int, steps: int = 5, lr: float = 10.0
 ) -> list[float]:
@@ -112,6 +123,12 @@ def main(plot: str | None = None) -> None:
     print(f"  average negative log-likelihood, add-one smoothing: {count_loss:.4f}")
     print(f"  without smoothing: {average_nll(count_model(xs, ys, V, 0.0), xs, ys):.4f}")
     print(f"  (a model that knows nothing, uniform over {V} tokens: log({V}) = {math.log(V):.4f})")
+    show_name_likelihood("emma", P, tokenizer)
+    x, q = tokenizer.stoi["x"], tokenizer.stoi["q"]
+    print(f"  'maxq': 'xq' never occurs in the names, so without smoothing P(q | x) = "
+          f"{count_model(xs, ys, V, 0.0)[x, q]} and its NLL is infinite;")
+    print(f"  add-one smoothing gives P(q | x) = {P[x, q]:.4f}, and 'maxq' an average NLL of "
+          f"{average_nll(P, *bigrams(['maxq'], tokenizer)):.4f}")
 
     print("\n2. The same as a network, first on the scalar engine (3 names, a few steps)")
     few = bigrams(names[:3], tokenizer)
@@ -138,6 +155,7 @@ def main(plot: str | None = None) -> None:
         print("  " + tokenizer.decode(ids[: ids.index(0)] if 0 in ids else ids))
     if plot:
         plot_counts(P, tokenizer, plot)
+    print("\nchapter 4 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/4")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ registerFigure("softmax", async (root, args) => {
     try {
       const r = await api("/api/figure/softmax", {logits, target: state.target, temperature: state.temperature});
       figureError(root, null);
-      readout.textContent = `cross-entropy of class ${state.target}: ${fmt(r.loss)}`;
+      const p = r.probs[state.target];
+      readout.textContent = `cross-entropy of class ${state.target}: −log ${fmt(p, 3)} = ${fmt(r.loss)}`;
       draw(r);
     } catch (err) {
       figureError(root, err);
@@ -60,21 +61,30 @@ registerFigure("softmax", async (root, args) => {
   }
 
   function draw(r) {
-    const W = 480, H = 220, mid = 110, bw = (W - 60) / n;
+    const W = 480, H = 250, mid = 120, bw = (W - 60) / n, unit = 90;
     svg.innerHTML = "";
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     el("line", {class: "axis", x1: 40, y1: mid, x2: W - 10, y2: mid}, svg);
+    el("text", {class: "key", x: 4, y: mid - unit + 4}, svg, "1");
+    el("text", {class: "key", x: 4, y: mid + 4}, svg, "0");
     r.probs.forEach((p, i) => {
       const x = 45 + i * bw;
-      const cls = i === state.target ? "bar target" : "bar";
-      el("rect", {class: cls, x, y: mid - p * 90, width: bw * 0.4, height: p * 90}, svg);
-      el("text", {x: x, y: mid - p * 90 - 4}, svg, `p ${fmt(p, 3)}`);
-      const g = r.grads[i], h = Math.min(Math.abs(g), 1) * 90;
+      const target = i === state.target;
+      if (target) {  // the one-hot answer: the probability the right class should get
+        el("rect", {class: "one-hot", x, y: mid - unit, width: bw * 0.4, height: unit}, svg);
+        el("text", {class: "key", x: x, y: mid - unit - 4}, svg, "one-hot 1");
+      }
+      el("rect", {class: target ? "bar target" : "bar", x, y: mid - p * unit, width: bw * 0.4, height: p * unit},
+         svg);
+      el("text", {x: x, y: target ? mid + 16 : mid - p * unit - 4}, svg, `p ${fmt(p, 3)}`);
+      const g = r.grads[i], h = Math.min(Math.abs(g), 1) * unit;
       el("rect", {class: g < 0 ? "bar neg" : "bar pos", x: x + bw * 0.45, y: g < 0 ? mid : mid - h,
                   width: bw * 0.4, height: h}, svg);
       el("text", {x: x + bw * 0.45, y: g < 0 ? mid + h + 14 : mid - h - 4}, svg, `∂ ${fmt(g, 3)}`);
-      el("text", {x: x, y: H - 4}, svg, `class ${i}`);
+      el("text", {x: x, y: H - 30}, svg, `class ${i}${target ? " (right)" : ""}`);
     });
+    el("text", {class: "key", x: 40, y: H - 8}, svg,
+       "p = softmax(logits / T); ∂ = ∂loss/∂logit = (p − one-hot) / T");
   }
 
   for (const [input] of inputs) input.addEventListener("input", update);
