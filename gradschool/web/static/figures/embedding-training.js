@@ -34,7 +34,7 @@ registerFigure("embedding-training", async (root, args) => {
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
   const status = document.createElement("p");
-  status.className = "status";
+  status.className = "run-state";
   const grid = document.createElement("div");
   grid.className = "twocol embedding-grid";
   const scatter = el("svg", {role: "img", "aria-label": "the two-dimensional embedding of every character"});
@@ -59,7 +59,7 @@ registerFigure("embedding-training", async (root, args) => {
 
   function say(text, bad = false) {
     status.textContent = text;
-    status.className = bad ? "status bad" : "status";
+    status.className = bad ? "run-state bad" : "run-state";
   }
 
   function setPlaying(on) {
@@ -74,7 +74,7 @@ registerFigure("embedding-training", async (root, args) => {
 
   function catchUp() {  // a link with a step: train up to it, a chunk at a time, exactly as it was reached
     const left = state.step - (current ? current.step : 0);
-    if (left > 0) send({type: "step", steps: Math.min(left, 1000)});
+    if (left > 0) send({type: "step", steps: Math.min(left, 200)});  // 200 at a time: the loss curve fills in
   }
 
   function receive(msg) {
@@ -92,7 +92,7 @@ registerFigure("embedding-training", async (root, args) => {
       }
     } else if (msg.type === "paused") {
       setPlaying(false);
-      if (msg.detail) say(msg.detail);
+      say(msg.detail || `paused at step ${msg.step}`);
     } else if (msg.type === "diverged") {
       setPlaying(false);
       figureError(root, msg.detail);
@@ -103,6 +103,7 @@ registerFigure("embedding-training", async (root, args) => {
 
   function start() {
     setPlaying(false);
+    say("");
     state.seed = Number(seed.value);
     state.lr = Number(lr.value);
     send({type: "reset", seed: state.seed, lr: state.lr});
@@ -140,13 +141,13 @@ registerFigure("embedding-training", async (root, args) => {
     const x = scale(-reach, reach, P, W - P), y = scale(-reach, reach, H - P, P);
     el("line", {class: "axis", x1: x(0), y1: P, x2: x(0), y2: H - P}, scatter);
     el("line", {class: "axis", x1: P, y1: y(0), x2: W - P, y2: y(0)}, scatter);
-    el("text", {x: W - P, y: y(0) - 4, "text-anchor": "end"}, scatter, `C[:, 0] (±${reach.toFixed(1)})`);
-    el("text", {x: x(0) + 4, y: P - 8}, scatter, "C[:, 1]");
+    el("text", {x: W - 4, y: H - 4, "text-anchor": "end", class: "key"}, scatter,
+       `→ C[:, 0], ↑ C[:, 1] (±${reach.toFixed(1)})`);
     s.chars.forEach((ch, i) => {
       const [a, b] = s.embedding[i];
       const kind = ch === "." ? "boundary" : VOWELS.has(ch) ? "vowel" : "consonant";
       const g = el("g", {class: `pt ${kind}`, "data-char": ch}, scatter);
-      el("circle", {cx: x(a), cy: y(b), r: 11}, g);
+      el("circle", {cx: x(a), cy: y(b), r: 9}, g);
       el("text", {x: x(a), y: y(b) + 4, "text-anchor": "middle"}, g, ch);
       el("title", {}, g, `${ch}: (${fmt(a)}, ${fmt(b)})`);
     });
@@ -184,6 +185,7 @@ registerFigure("embedding-training", async (root, args) => {
   });
   step.addEventListener("click", () => {
     setPlaying(false);
+    say("");
     state.step = (current ? current.step : 0) + 100;
     send({type: "step", steps: 100});
   });
