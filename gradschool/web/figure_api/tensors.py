@@ -66,6 +66,8 @@ class RaceOut(BaseModel):
     ms_scalar: float
     ms_tensor: float
     ratio: float
+    nodes_scalar: int
+    nodes_tensor: int
 
 
 @router.post("/engine-race", response_model=RaceOut)

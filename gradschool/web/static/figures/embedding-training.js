@@ -141,8 +141,7 @@ registerFigure("embedding-training", async (root, args) => {
     const x = scale(-reach, reach, P, W - P), y = scale(-reach, reach, H - P, P);
     el("line", {class: "axis", x1: x(0), y1: P, x2: x(0), y2: H - P}, scatter);
     el("line", {class: "axis", x1: P, y1: y(0), x2: W - P, y2: y(0)}, scatter);
-    el("text", {x: W - 4, y: H - 4, "text-anchor": "end", class: "key"}, scatter,
-       `→ C[:, 0], ↑ C[:, 1] (±${reach.toFixed(1)})`);
+    el("text", {x: 4, y: H - 4, class: "key"}, scatter, `→ C[:,0]  ↑ C[:,1]  (±${reach.toFixed(1)})`);
     s.chars.forEach((ch, i) => {
       const [a, b] = s.embedding[i];
       const kind = ch === "." ? "boundary" : VOWELS.has(ch) ? "vowel" : "consonant";
@@ -164,13 +163,13 @@ registerFigure("embedding-training", async (root, args) => {
     el("line", {class: "axis", x1: P, y1: 8, x2: P, y2: H - 24}, chart);
     el("text", {x: 2, y: 18}, chart, top.toFixed(1));
     el("text", {x: 2, y: H - 24}, chart, "1.8");
-    el("text", {x: W - 8, y: H - 6, "text-anchor": "end"}, chart, `step (to ${last})`);
+    el("text", {x: W - 8, y: H - 6, "text-anchor": "end"}, chart, history.length ? `step (to ${last})` : "step");
     for (const [k, cls] of [[1, "curve"], [2, "curve dev"]]) {
       if (history.length < 2) continue;
       const d = history.map((h, i) => `${i ? "L" : "M"}${x(h[0]).toFixed(1)},${y(Math.min(h[k], top)).toFixed(1)}`);
       el("path", {class: cls, d: d.join("")}, chart);
     }
-    el("text", {x: W - 8, y: 22, "text-anchor": "end", class: "key"}, chart, "minibatch ─  dev ┄");
+    el("text", {x: W - 8, y: 22, "text-anchor": "end", class: "key"}, chart, "minibatch ─ dev ┄");
   }
 
   play.addEventListener("click", () => {

@@ -27,9 +27,11 @@ registerFigure("engine-race", async (root, args) => {
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
   const svg = el("svg", {role: "img", "aria-label": "milliseconds per step of each engine"});
+  const graphs = document.createElement("p");
+  graphs.className = "legend graphs";
   const losses = document.createElement("p");
   losses.className = "legend losses";
-  root.append(readout, svg, losses);
+  root.append(readout, svg, graphs, losses);
 
   async function race() {
     for (const [key, input] of sliders) state[key] = Number(input.value);
@@ -49,9 +51,12 @@ registerFigure("engine-race", async (root, args) => {
   }
 
   function draw(r) {
+    const times = x => x.toFixed(x >= 10 ? 0 : 1);
+    const verdict = r.ratio >= 1 ? `the Tensor engine is ${times(r.ratio)}× faster` :
+      `the scalar engine is ${times(1 / r.ratio)}× faster (too little work to pay for the NumPy calls)`;
     readout.textContent = `MLP(2, [${state.hidden}, ${state.hidden}, 1]), ${r.parameters} parameters, ` +
-      `${r.points} points: the Tensor engine is ${r.ratio.toFixed(0)}× faster on this machine`;
-    const W = 480, H = 110, P = 70, x = scale(0, r.ms_scalar, P, W - 10);
+      `${r.points} points: ${verdict} on this machine`;
+    const W = 480, H = 110, P = 70, x = scale(0, Math.max(r.ms_scalar, r.ms_tensor), P, W - 10);
     svg.innerHTML = "";
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     [["scalar", r.ms_scalar, 20], ["Tensor", r.ms_tensor, 62]].forEach(([name, ms, top]) => {
@@ -59,6 +64,8 @@ registerFigure("engine-race", async (root, args) => {
       el("rect", {class: `race ${name}`, x: P, y: top, width: Math.max(x(ms) - P, 1.5), height: 26}, svg);
       el("text", {x: Math.min(x(ms) + 6, W - 120), y: top + 18, class: "ms"}, svg, `${ms.toFixed(2)} ms`);
     });
+    graphs.textContent = `one loss is a graph of ${r.nodes_scalar} Values on the scalar engine, ` +
+      `of ${r.nodes_tensor} Tensors on the Tensor engine`;
     losses.textContent = `the same loss before the step: scalar ${r.loss_scalar.toFixed(12)}, ` +
       `Tensor ${r.loss_tensor.toFixed(12)}`;
   }

@@ -66,7 +66,8 @@ registerFigure("lr-finder", async (root, args) => {
     const W = 480, H = 240, P = 40, r = result;
     svg.innerHTML = "";
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    const top = Math.min(Math.max(...r.losses), 8), bottom = Math.min(...r.losses);
+    // the climb is cut at 1.5 times the first loss, so the fall before it keeps its height
+    const top = Math.min(Math.max(...r.losses), 1.5 * r.losses[0]), bottom = Math.min(...r.losses);
     const x = scale(state.lo, state.hi, P, W - 10), y = scale(bottom, top, H - 28, 10);
     el("line", {class: "axis", x1: P, y1: H - 28, x2: W - 10, y2: H - 28}, svg);
     el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 28}, svg);
