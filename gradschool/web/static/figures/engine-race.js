@@ -51,7 +51,7 @@ registerFigure("engine-race", async (root, args) => {
   }
 
   function draw(r) {
-    const times = x => x.toFixed(x >= 10 ? 0 : 1);
+    const times = n => n.toFixed(n >= 10 ? 0 : 1);
     const verdict = r.ratio >= 1 ? `the Tensor engine is ${times(r.ratio)}× faster` :
       `the scalar engine is ${times(1 / r.ratio)}× faster (too little work to pay for the NumPy calls)`;
     readout.textContent = `MLP(2, [${state.hidden}, ${state.hidden}, 1]), ${r.parameters} parameters, ` +
