@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 import gradschool.tensor.functional as F
 from gradschool.data.batches import context_windows, get_example_batch
-from gradschool.figures.embeddings import context_window, names_data, sample_names
+from gradschool.figures.embeddings import DEV_EXAMPLES, context_window, names_data, sample_names
 from gradschool.lessons import lesson
 from gradschool.nn.mlp_lm import MLPConfig, MLPLanguageModel
 from gradschool.optim import SGD
@@ -92,8 +92,9 @@ def test_live_snapshots_are_the_models_embedding_rows_at_that_step():
     assert snap["chars"] == names_data().tokenizer.itos
     np.testing.assert_allclose(snap["embedding"], model.wte.weight.data, rtol=1e-5, atol=1e-6)
     assert snap["samples"] == sample_names(model, names_data().tokenizer)
+    X_dev, Y_dev = names_data().X_dev[:DEV_EXAMPLES], names_data().Y_dev[:DEV_EXAMPLES]
     with no_grad():
-        dev = F.cross_entropy(model.forward_contexts(names_data().X_dev), names_data().Y_dev).item()
+        dev = F.cross_entropy(model.forward_contexts(X_dev), Y_dev).item()
     assert snap["dev_loss"] == pytest.approx(dev, rel=1e-5)
     assert snap["dev_loss"] < start["dev_loss"]  # it learned
 
@@ -122,6 +123,16 @@ def test_live_refuses_bad_messages_in_plain_words(message, words):
         ws.send_json(message)
         reply = ws.receive_json()
     assert reply["type"] == "error" and words in reply["detail"], reply
+
+
+def test_live_answers_binary_and_oversized_messages_and_serves_on():
+    with client.websocket_connect(LIVE) as ws:
+        ws.send_bytes(b"{}")
+        assert ws.receive_json()["detail"] == "send JSON text messages, not binary ones"
+        ws.send_text(" " * 5000)
+        assert "the limit is 1000" in ws.receive_json()["detail"]
+        ws.send_json({"type": "reset"})
+        assert ws.receive_json()["type"] == "snapshot"
 
 
 # --- the context figure ---

@@ -24,6 +24,7 @@ from gradschool.optim import SGD
 from gradschool.tensor import manual_seed, no_grad
 
 SAMPLE_SEED = 2147483647  # makemore's sampling seed: every snapshot draws with the same dice
+DEV_EXAMPLES = 4096  # a live snapshot's dev loss: the dev split's first examples (its names are shuffled)
 # Parameter init draws from the library's one global generator: builds from a seed take turns, so two
 # requests building models at once cannot interleave their draws.
 SEEDING = threading.Lock()
@@ -103,14 +104,17 @@ class EmbeddingRun:
                 raise FloatingPointError(f"the loss overflowed at step {self.steps} with learning rate "
                                          f"{self.lr:g}: lower the learning rate and start again")
 
-    def dev_loss(self) -> float:
-        """The loss over every example of the dev names (names the model never trains on)."""
+    def dev_loss(self, examples: int = DEV_EXAMPLES) -> float:
+        """The loss over the first `examples` examples of the dev names (names the model never trains on);
+        a sample, as the whole split would cost a live figure as much time as its training steps."""
+        X, Y = self.data.X_dev[:examples], self.data.Y_dev[:examples]
         with no_grad():
-            return F.cross_entropy(self.model.forward_contexts(self.data.X_dev), self.data.Y_dev).item()
+            return F.cross_entropy(self.model.forward_contexts(X), Y).item()
 
     def snapshot(self, losses_from: int = 0) -> dict[str, Any]:
         """What the figure draws: the step, the embedding table's rows, the mean minibatch loss since step
-        losses_from, the dev loss, and names sampled with fixed dice (they change only as the model does)."""
+        losses_from, the dev loss (of DEV_EXAMPLES), and names sampled with fixed dice (they change only as
+        the model does)."""
         tokenizer = self.data.tokenizer
         recent = self.losses[losses_from:]
         return {

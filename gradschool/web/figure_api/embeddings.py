@@ -12,6 +12,7 @@
 import asyncio
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -25,11 +26,14 @@ from gradschool.web.schemas import Seed, Strict, plain_errors
 router = APIRouter(prefix="/api/figure")
 
 MAX_STEPS = 20000  # a live run stops here
-STEPS_PER_UPDATE = 40
+STEPS_PER_UPDATE = 25
 UPDATE_EVERY = 0.1  # seconds between snapshots while playing
 MAX_RUNS = 8  # live runs at once, server-wide
 MAX_MESSAGE = 1000  # characters in one websocket message
 LIVE: set[WebSocket] = set()
+# Every live run trains in this one thread, taking turns: the event loop then shares the GIL with one thread
+# however many runs play, and pages keep answering.
+TRAINING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradschool-live-figure")
 Rate = Annotated[float, Field(ge=1e-4, le=10)]
 
 
@@ -44,24 +48,35 @@ async def read_commands(ws: WebSocket, queue: asyncio.Queue) -> None:
     """Put every valid message on the queue (None when the client leaves); answer invalid ones."""
     try:
         while True:
-            text = await ws.receive_text()
-            if len(text) > MAX_MESSAGE:
-                await ws.send_json({"type": "error", "detail": f"the message is {len(text)} characters long; "
-                                                               f"the limit is {MAX_MESSAGE}"})
-                continue
-            try:
-                await queue.put(LiveCommand.model_validate_json(text))
-            except ValidationError as e:
-                detail = plain_errors(e.errors(), "the message")["detail"]
-                await ws.send_json({"type": "error", "detail": detail})
-    except (WebSocketDisconnect, RuntimeError, KeyError):
-        await queue.put(None)  # KeyError: a binary frame has no "text"
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                detail = "send JSON text messages, not binary ones"
+            elif len(text) > MAX_MESSAGE:
+                detail = f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE}"
+            else:
+                try:
+                    await queue.put(LiveCommand.model_validate_json(text))
+                    continue
+                except ValidationError as e:
+                    detail = plain_errors(e.errors(), "the message")["detail"]
+            await ws.send_json({"type": "error", "detail": detail})
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client left while we answered
+    await queue.put(None)
 
 
 def train_and_snapshot(run: EmbeddingRun, steps: int) -> dict:
     start = run.steps
     run.train(steps)
     return run.snapshot(losses_from=start)
+
+
+async def in_training_thread(function, *args):
+    """function(*args) in the TRAINING thread, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(TRAINING, function, *args)
 
 
 class LiveRun:
@@ -76,7 +91,7 @@ class LiveRun:
         """Train `steps` more steps in a worker thread and send the snapshot (or why it stopped)."""
         steps = min(steps, MAX_STEPS - self.run.steps)
         try:
-            snapshot = await asyncio.to_thread(train_and_snapshot, self.run, steps)
+            snapshot = await in_training_thread(train_and_snapshot, self.run, steps)
         except FloatingPointError as e:
             self.playing = False
             await self.ws.send_json({"type": "diverged", "detail": str(e)})
@@ -90,8 +105,8 @@ class LiveRun:
     async def handle(self, cmd: LiveCommand) -> None:
         if cmd.type == "reset":
             self.playing = False
-            self.run = await asyncio.to_thread(EmbeddingRun, cmd.seed, cmd.lr)
-            snapshot = await asyncio.to_thread(self.run.snapshot)
+            self.run = await in_training_thread(EmbeddingRun, cmd.seed, cmd.lr)
+            snapshot = await in_training_thread(self.run.snapshot)
             await self.ws.send_json({"type": "snapshot", "playing": False, **snapshot})
         elif self.run is None:
             await self.ws.send_json({"type": "error", "detail": "send a reset message first"})
