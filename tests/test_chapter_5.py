@@ -72,6 +72,7 @@ def test_rung5_prints_the_numbers_its_lesson_quotes_and_names_its_chapter(capsys
         assert number in text, f"the lesson no longer quotes {number}"
         assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", out), f"rung 5 does not print {number}"
     assert f"{math.log(27):.4f}" in text and "19,683" in text and 27**3 == 19683
+    assert "32,000 names" in text and "32000 names" in out
     assert out.rstrip().endswith("chapter 5 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/5")
 
 

@@ -149,7 +149,7 @@ def context_window(word: str, block_size: int = 3, n_embd: int = 2, n_hidden: in
         ("emb = C[X]", emb.shape, "each id replaced by its row of C"),
         ("emb.view(N, -1)", flat.shape, "the context's embeddings side by side"),
         ("W1", model.hidden.weight.shape, "hidden weights (out, in), as PyTorch stores them"),
-        ("h = tanh(emb @ W1.T + b1)", h.shape, "the hidden layer"),
+        ("h = tanh(emb.view(N, -1) @ W1.T + b1)", h.shape, "the hidden layer"),
         ("W2", model.lm_head.weight.shape, "output weights"),
         ("logits = h @ W2.T + b2", logits.shape, "a score for every next character"),
     ]
