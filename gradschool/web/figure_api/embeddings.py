@@ -3,8 +3,7 @@
 - websocket /api/figure/embeddings/live: an MLP language model on the names, trained live. Send JSON
   messages {"type": "reset", "seed": 42, "lr": 0.1} (a fresh seeded model; the reply is its snapshot), then
   {"type": "play"} (a snapshot about 10 times a second until pause or MAX_STEPS), {"type": "pause"},
-  {"type": "step", "steps": 100}. The steps run in a worker thread, never in
-  the event loop.
+  {"type": "step", "steps": 100}. The steps run in the TRAINING thread, never in the event loop.
 - POST /api/figure/context: one name's context windows and the shape of every tensor of the forward pass.
 - POST /api/figure/lr-finder: the loss against an exponentially growing learning rate (cached by arguments).
 """
