@@ -3,7 +3,8 @@
 Bengio et al. (2003), as in makemore part 2. Each character gets a learned vector (its embedding); the vectors
 of the last three characters are concatenated and go through a tanh hidden layer to the logits of the next
 character. Characters that behave alike (the vowels, say) end up with nearby embeddings. It trains on random
-minibatches with a decaying learning rate and is judged on names it never saw (the dev and test splits).
+minibatches with a decaying learning rate and is judged on names it never saw (the dev and test splits); a
+learning-rate finder (one short training whose rate grows every step) shows which step sizes work.
 """
 
 import random
@@ -15,6 +16,7 @@ import gradschool.tensor.functional as F
 from gradschool.data import CharTokenizer, load_lines
 from gradschool.data.batches import context_windows, get_example_batch
 from gradschool.data.splits import split_lines
+from gradschool.figures.lr_finder import lr_finder
 from gradschool.nn.mlp_lm import MLPConfig, MLPLanguageModel
 from gradschool.optim import AdamW, cosine_lr
 from gradschool.scalar.engine import Value
@@ -129,8 +131,17 @@ def main(plot: str | None = None) -> None:
     for step, loss in enumerate(scalar_steps(X[:16], Y[:16], V)):
         print(f"  step {step}  loss {loss:.4f}")
 
+    print("\n2. How big a step? The learning-rate finder: one step at each rate, from 10^-3 up to 10^1")
+    found = lr_finder(lo=-3, hi=1, steps=300)
+    for i in range(0, len(found["losses"]), 50):
+        e = found["exponents"][i]
+        print(f"  step {i:3d}  rate {10 ** e:8.4f}  running-average loss {found['smoothed'][i]:.4f}")
+    lowest = found["lowest"]
+    print(f"  lowest running-average loss {lowest['loss']:.4f} at rate {10 ** lowest['exponent']:.2f}"
+          + (f"; diverged after {len(found['losses'])} steps" if found["stopped_early"] else ""))
+
     n_embd = 10
-    print(f"\n2. The Tensor engine: embeddings of size {n_embd}, 200 tanh units, minibatches of 128")
+    print(f"\n3. The Tensor engine: embeddings of size {n_embd}, 200 tanh units, minibatches of 128")
     manual_seed(42)
     model = MLPLanguageModel(MLPConfig(block_size=block_size, vocab_size=V, n_embd=n_embd, n_hidden=200))
     print(f"  {sum(p.data.size for p in model.parameters())} parameters")
@@ -143,7 +154,7 @@ def main(plot: str | None = None) -> None:
         print(f"  {name:5s} loss {split_loss(model, Xs, Ys):.4f}")
     print("  (the bigram model of rung 4 reaches about 2.43; more context and embeddings do better)")
 
-    print("\n3. Sampling new names")
+    print("\n4. Sampling new names")
     rng = np.random.default_rng(2147483647)
     out = model.generate(np.zeros((10, 1), dtype=np.int64), 20, rng=rng)
     for row in out:
@@ -151,6 +162,7 @@ def main(plot: str | None = None) -> None:
         print("  " + tokenizer.decode(ids[: ids.index(0)] if 0 in ids else ids))
     if plot:
         plot_embedding(model, tokenizer, plot)
+    print("\nchapter 5 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/5")
 
 
 if __name__ == "__main__":

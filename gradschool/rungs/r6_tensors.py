@@ -3,7 +3,7 @@
 The Tensor engine is the Value engine one level up: a node holds an array instead of one number, and one
 matrix product does the work of thousands of Value multiplications. Here the two engines train the same
 networks from the same weights with the same updates, so they must print the same losses (up to rounding in
-the last digits); then we time them on that same work.
+the last digits); then we time them on that same work, and count the nodes of each engine's graph.
 """
 
 import random
@@ -16,7 +16,7 @@ import gradschool.nn as nn
 import gradschool.tensor.functional as F
 from gradschool.data.toy import make_moons, make_spirals
 from gradschool.optim import SGD
-from gradschool.scalar.engine import Value
+from gradschool.scalar.engine import Value, topological_order
 from gradschool.scalar.losses import cross_entropy
 from gradschool.scalar.nn import MLP as ScalarMLP
 from gradschool.tensor import Tensor
@@ -117,10 +117,34 @@ def compare(name: str, scalar_model: ScalarMLP, xs: list[list[float]], ys: list[
                 ms_scalar=1000 * t_scalar / steps, ms_tensor=1000 * t_tensor / steps, model=model, X=X, Y=Y)
 
 
-def run_moons(steps: int = 100, n: int = 100) -> dict:
-    rng = random.Random(1337)  # rung 2's data and initial weights
+def moons_models(n: int = 100, hidden: int = 16) -> tuple[ScalarMLP, list[list[float]], list[int]]:
+    """Rung 2's n moons and its MLP(2, [hidden, hidden, 1]) of Value neurons, from rung 2's seed."""
+    rng = random.Random(1337)
     xs, ys = make_moons(n, noise=0.1, rng=rng)
-    scalar_model = ScalarMLP(2, [16, 16, 1], nonlin="relu", out_nonlin="linear", rng=rng)
+    return ScalarMLP(2, [hidden, hidden, 1], nonlin="relu", out_nonlin="linear", rng=rng), xs, ys
+
+
+def tensor_graph_size(root: Tensor) -> int:
+    """How many Tensors the graph behind root holds (root and the parameters included)."""
+    seen, stack = {id(root)}, [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
+def graph_sizes(n: int = 100, hidden: int = 16) -> tuple[int, int]:
+    """The nodes in one moons loss's graph: Values on the scalar engine, Tensors on the Tensor engine."""
+    scalar_model, xs, ys = moons_models(n, hidden)
+    X, Y = Tensor(np.array(xs, dtype=np.float64)), Tensor(np.array(ys, dtype=np.float64))
+    return (len(topological_order(moons_loss_scalar(scalar_model, xs, ys))),
+            tensor_graph_size(moons_loss_tensor(tensor_copy(scalar_model), X, Y)))
+
+
+def run_moons(steps: int = 100, n: int = 100) -> dict:
+    scalar_model, xs, ys = moons_models(n)  # rung 2's data and initial weights
     Y = Tensor(np.array(ys, dtype=np.float64))
     return compare("two moons, MLP(2, [16, 16, 1]), max-margin loss", scalar_model, xs, ys, Y,
                    moons_loss_scalar, moons_loss_tensor, steps, moons_lr)
@@ -147,6 +171,9 @@ def main(plot: str | None = None) -> None:
     for name, r in (("moons", moons), ("spirals", spirals)):
         print(f"  {name:8s} scalar {r['ms_scalar']:8.1f} ms/step   Tensor {r['ms_tensor']:6.2f} ms/step   "
               f"{r['speedup']:5.0f}x faster")
+    values, tensors = graph_sizes()
+    print(f"  why: one moons loss is a graph of {values} Values on the scalar engine, each a Python object "
+          f"visited by Python,\n  and of {tensors} Tensors on the Tensor engine, each one NumPy call")
 
     # what the speed buys: train the spirals network far longer than the scalar engine could in the same time
     model, X, Y = spirals["model"], spirals["X"], spirals["Y"]
@@ -167,6 +194,7 @@ def main(plot: str | None = None) -> None:
             ax.set_ylabel("loss")
             ax.legend()
         save(fig, plot)
+    print("\nchapter 6 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/6")
 
 
 if __name__ == "__main__":
