@@ -26,7 +26,6 @@ DEMOS = {
     "derivative": ("Derivative", "Derivative"),
     "graph": ("Expression graph", "Expression graph"),
     "training": ("Training", "Training"),
-    "lm": ("Language models", "Language models"),
 }
 HOME_TITLE = "gradschool · neural networks from scratch"
 
