@@ -202,7 +202,7 @@ def test_training_step_play_pause_and_moons(page):
 
 # Each page's sign that its script ran and reached the server under the Content-Security-Policy.
 PAGE_WORKS = {"/": "header nav a", "/neuron": "#code", "/forward": "#code", "/loss": "#code",
-              "/derivative": "#code", "/graph": "#code", "/training": "#tiny-table tr", "/lm": "#code"}
+              "/derivative": "#code", "/graph": "#code", "/training": "#tiny-table tr"}
 WATCH_CSP = ("window.cspViolations = [];"
              "document.addEventListener('securitypolicyviolation',"
              "  e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));")
