@@ -204,14 +204,16 @@ def test_training_live_draws_the_losses_and_a_sample_every_n_steps_then_the_othe
         expect(train_figure.locator("circle.val")).to_have_count(3)  # val loss at steps 0, 25 and 50
         expect(page.locator("#fig-2").get_by_label("model")).to_have_value("tiny-names")
         expect(page.locator("#fig-2 svg.bars g.choice")).to_have_count(15)
-        expect(page.locator("#fig-3 g.row")).to_have_count(1)  # an empty prompt: the boundary token
+        expect(page.locator("#fig-3 g.row")).to_have_count(5)  # a name to read: the boundary, e, m, m, a
         shown = re.search(r"val loss (\d\.\d{4})", readout.text_content()).group(1)
         vals = [r["val_loss"] for r in read_metrics(tmp_path / "runs" / "tiny-names") if "val_loss" in r]
         assert shown == f"{vals[-1]:.4f}" and len(vals) == 3
-        if os.environ.get("GRADSCHOOL_UPDATE_SCREENSHOTS"):
+        if os.environ.get("GRADSCHOOL_UPDATE_SCREENSHOTS"):  # the training figure and the sampling one
             from PIL import Image
 
             DOCS.mkdir(parents=True, exist_ok=True)
             path = DOCS / "chapter-9.png"
-            page.screenshot(path=str(path), full_page=True)
+            top = train_figure.bounding_box()["y"] + page.evaluate("window.scrollY")  # in the page
+            page.screenshot(path=str(path), full_page=True,
+                            clip={"x": 0, "y": top - 20, "width": 1100, "height": 1500})
             Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)

@@ -35,8 +35,8 @@ registerFigure("gpt-attention", async (root, args) => {
     info = m;
     fill(layer, info.n_layer, state.layer);
     fill(head, info.n_head, state.head);
-    if (!state.prompt && !info.boundary) {
-      state.prompt = "ROMEO:";
+    if (!state.prompt) {  // something to read: a name, or a speaker's line
+      state.prompt = info.boundary ? "emma" : "ROMEO:";
       prompt.value = state.prompt;
     }
     await update();
@@ -57,7 +57,7 @@ registerFigure("gpt-attention", async (root, args) => {
   }
 
   function draw(tokens, weights) {
-    const T = tokens.length, cell = Math.min(28, 420 / T), P = 30, W = P + T * cell + 10;
+    const T = tokens.length, cell = Math.min(28, 420 / T), P = 30, W = Math.max(P + T * cell + 10, 460);
     const show = t => lmChar(t, info.boundary);
     svg.replaceChildren();
     svg.setAttribute("viewBox", `0 0 ${W} ${W}`);

@@ -95,7 +95,8 @@ registerFigure("gpt-sampling", async (root, args) => {
   }
 
   function drawBars(choices) {
-    const W = 480, row = 22, H = choices.length * row + 10, x = scale(0, 1, 60, W - 70);
+    const top = Math.max(...choices.map(c => c.prob), 0.05);  // the likeliest bar spans the width
+    const W = 480, row = 22, H = choices.length * row + 10, x = scale(0, top, 60, W - 70);
     bars.replaceChildren();
     bars.setAttribute("viewBox", `0 0 ${W} ${H}`);
     choices.forEach((c, i) => {

@@ -44,13 +44,14 @@ registerFigure("gpt-train", async (root, args) => {
   function draw() {
     const W = 480, H = 200, P = 40, n = Math.max(total, 2);
     const all = [...losses.map(p => p[1]), ...vals.map(p => p[1])];
-    const top = Math.max(...all, 1e-9), x = scale(0, n, P, W - 10), y = scale(0, top, H - 25, 10);
+    const top = all.length ? Math.max(...all) : 1, low = all.length ? Math.min(...all) * 0.95 : 0;
+    const x = scale(0, n, P, W - 10), y = scale(low, Math.max(top, low + 1e-6), H - 25, 10);
     svg.replaceChildren();
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     el("line", {class: "axis", x1: P, y1: H - 25, x2: W - 10, y2: H - 25}, svg);
     el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 25}, svg);
     el("text", {x: 4, y: 20}, svg, top.toPrecision(3));
-    el("text", {x: 4, y: H - 25}, svg, "0");
+    el("text", {x: 4, y: H - 25}, svg, low.toPrecision(3));
     el("text", {x: W - 10, y: H - 6, "text-anchor": "end"}, svg, `step (of ${total})`);
     const path = pts => pts.map(([s, v], i) => `${i ? "L" : "M"}${x(s).toFixed(1)},${y(v).toFixed(1)}`).join("");
     if (losses.length) el("path", {class: "curve", d: path(losses)}, svg);
@@ -58,7 +59,8 @@ registerFigure("gpt-train", async (root, args) => {
       el("path", {class: "val", d: path(vals)}, svg);
       for (const [s, v] of vals) el("circle", {class: "val", cx: x(s), cy: y(v), r: 3}, svg);
     }
-    el("text", {x: W - 10, y: 20, "text-anchor": "end", class: "key"}, svg, "— loss per step  ● val loss");
+    const key = el("text", {x: W - 10, y: 20, "text-anchor": "end", class: "key"}, svg, "— loss per step  ");
+    el("tspan", {class: "val"}, key, "● val loss");
   }
 
   function train() {
