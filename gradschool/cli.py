@@ -125,10 +125,10 @@ def train_option(*names: str, **kwargs) -> Callable:
 @click.option("--preset", default=None, show_default="the one named like --model",
               help=f"Start from named settings: {', '.join(PRESETS)} (gradschool/presets.py).")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
-              show_default="runs/MODEL-DATA in the runs folder ($GRADSCHOOL_RUNS or ./runs), -2, -3, ... "
-                           "if taken",
+              show_default="MODEL-DATA in the runs folder ($GRADSCHOOL_RUNS or ./runs); -2, -3, ... if taken",
               help="Folder for checkpoints and metrics.jsonl (the course shows the runs in the runs folder).")
-@click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out (a folder, or a run's name) exactly where it stopped.")
 @click.option("--allow-data-change", is_flag=True,
               help="With --resume: go on even though the data file changed since the run started.")
 @train_option("--max-iters", type=int, help="Training steps.")

@@ -71,6 +71,18 @@ def test_rung9_saves_its_model_in_the_runs_folder_and_prints_the_lessons_numbers
     assert state["iter_num"] == 1
 
 
+def test_the_recipe_the_lesson_describes_is_the_one_rung_9_trains():
+    config = make_config("gpt", "shakespeare")
+    args = config.model_args
+    sizes = (args["n_layer"], args["n_head"], args["n_embd"], config.block_size, config.batch_size)
+    assert sizes == (4, 4, 128, 64, 12)
+    assert "4 layers, 4 heads, 128 wide, a context of\n64 characters, batches of 12" in TEXT
+    assert (config.learning_rate, config.min_lr, config.max_iters) == (1e-3, 1e-4, 2000)
+    assert "a learning rate of 1e-3 falling to 1e-4 over 2000 steps" in TEXT
+    assert f"Every {config.eval_interval} steps" in TEXT
+    assert f"for {r9_gpt.MAX_ITERS} steps" in TEXT
+
+
 def test_the_recipes_figure_is_the_one_measured_in_the_benchmarks():
     measured = (ROOT / "benchmarks" / "RESULTS.md").read_text()
     row = re.search(r"gradschool, seed 1337 +([\d. ]+)\n", measured).group(1).split()

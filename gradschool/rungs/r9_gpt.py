@@ -5,7 +5,8 @@ embeddings plus position embeddings, a stack of transformer blocks, a final laye
 tied to the embedding, that scores every possible next character. It trains with the one training loop
 (gradschool.train: AdamW, warmup and cosine decay, gradient clipping), on nanoGPT's CPU recipe, and then
 samples with a KV cache: the keys and values of the characters already written are kept, so each new
-character costs one position's work.
+character costs one position's work. The model is saved in the runs folder as rung9-gpt (rung9-gpt-2, ... if
+that is taken), where chapter 9 of the course and `gradschool sample --from rung9-gpt` find it.
 """
 
 import time

@@ -143,7 +143,8 @@ document.addEventListener("DOMContentLoaded", () => {
 const lmChar = (c, boundary) => (boundary !== null && c === boundary ? "⏎" : c === " " ? "␣" : c === "\n" ? "↵" : c);
 
 // A labelled <select> of the models that pass `keep`, added to `controls`; state.model is the chosen one.
-// onChange(info) runs once a model is chosen (info: its /api/lm/models entry), and after every refresh.
+// onChange(info, picked) runs after every refresh (info: the chosen model's /api/lm/models entry), and with
+// picked = true when the reader picks another model (a prompt written for the last one may not fit it).
 function lmModelPicker(root, controls, state, keep, onChange) {
   const wrap = document.createElement("label");
   const select = document.createElement("select");
@@ -172,7 +173,7 @@ function lmModelPicker(root, controls, state, keep, onChange) {
       await onChange(picker.current());
     },
   };
-  select.addEventListener("change", () => { state.model = select.value; onChange(picker.current()); });
+  select.addEventListener("change", () => { state.model = select.value; onChange(picker.current(), true); });
   document.addEventListener("lm-models-changed", e => picker.refresh(e.detail));
   return picker;
 }

@@ -31,8 +31,9 @@ registerFigure("gpt-attention", async (root, args) => {
     select.replaceChildren(...[...Array(n).keys()].map(i => new Option(String(i), String(i))));
     select.value = String(Math.min(value, n - 1));
   };
-  const picker = lmModelPicker(root, controls, state, m => m.kind === "gpt", async m => {
+  const picker = lmModelPicker(root, controls, state, m => m.kind === "gpt", async (m, picked) => {
     info = m;
+    if (picked) state.prompt = prompt.value = "";
     fill(layer, info.n_layer, state.layer);
     fill(head, info.n_head, state.head);
     if (!state.prompt) {  // something to read: a name, or a speaker's line

@@ -46,8 +46,9 @@ registerFigure("gpt-sampling", async (root, args) => {
   root.append(readout, bars, samples);
 
   let info = null;
-  const picker = lmModelPicker(root, controls, state, () => true, async m => {
+  const picker = lmModelPicker(root, controls, state, () => true, async (m, picked) => {
     info = m;
+    if (picked) state.prompt = prompt.value = "";
     if (!state.prompt && !info.boundary) {
       state.prompt = "ROMEO:";
       prompt.value = state.prompt;
