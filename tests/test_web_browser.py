@@ -55,6 +55,7 @@ def doc_shot(tab, name: str, figure: int = 0, whole_page: bool = False) -> None:
 def test_home_page_is_the_ladder_of_rungs(page):
     from gradschool import rungs
     from gradschool.lessons import lessons
+    from gradschool.web.pages import DEMOS
 
     page.goto(page.base + "/")
     items = page.locator("main ol.ladder > li")
@@ -63,7 +64,7 @@ def test_home_page_is_the_ladder_of_rungs(page):
         expect(items.nth(n - 1)).to_contain_text(f"gradschool rung {n}")
     for n, lesson in lessons().items():
         expect(page.locator("main").get_by_role("link", name=f"{n} · {lesson.title}")).to_be_visible()
-    expect(page.locator("header nav a")).to_have_count(1 + len(lessons()) + 7)
+    expect(page.locator("header nav a")).to_have_count(1 + len(lessons()) + len(DEMOS))
 
 
 def test_neuron_sliders(page):
