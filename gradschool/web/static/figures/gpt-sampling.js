@@ -88,7 +88,8 @@ registerFigure("gpt-sampling", async (root, args) => {
     const q = read();
     if (!info) return;
     try {
-      const r = await api("/api/lm/sample", {...q, num: 5, max_new_tokens: info.boundary ? 30 : 200,
+      const many = Boolean(info.boundary);  // names are short: five of them; text: three lines' worth
+      const r = await api("/api/lm/sample", {...q, num: many ? 5 : 3, max_new_tokens: many ? 30 : 150,
                                              seed: state.seed});
       figureError(root, null);
       samples.textContent = r.samples.join(info.boundary ? "\n" : "\n———\n");
