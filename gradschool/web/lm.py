@@ -90,7 +90,7 @@ class Runs:
                       if RUN_NAME.match(p.name) and self.checkpoint_file(p.name) is not None)
 
     def describe(self, name: str) -> dict:
-        """What the Language models page shows about a model; an imported model has no training history."""
+        """What chapter 9's model pickers show about a model; an imported model has no training history."""
         model, tok, state = self.load(name)
         data = (state.get("train_config") or {}).get("data")
         best = state.get("best_val_loss")
