@@ -310,12 +310,12 @@ def test_trainings_run_in_child_processes_and_are_capped_server_wide(tmp_path):
         assert str(tmp_path) not in full["detail"]
         for ws in sockets[:MAX_TRAININGS]:
             ws.send_json({"type": "cancel"})
-            while (m := ws.receive_json())["type"] == "progress":
+            while (m := ws.receive_json())["type"] in ("progress", "sample"):
                 pass
             assert m["type"] == "cancelled"
         extra.send_json(START | {"steps": 25})  # a slot is free again
         assert extra.receive_json()["type"] == "started"
-        while (m := extra.receive_json())["type"] == "progress":
+        while (m := extra.receive_json())["type"] in ("progress", "sample"):
             pass
         assert m["type"] == "done"
     finally:
