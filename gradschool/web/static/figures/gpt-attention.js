@@ -21,7 +21,7 @@ registerFigure("gpt-attention", async (root, args) => {
   const readout = document.createElement("p");
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
-  readout.textContent = "hover or focus a row to read its weights";
+  readout.textContent = "hover or focus a row to read its weights (each row is shaded against its largest)";
   const svg = el("svg", {role: "img", class: "heatmap",
                          "aria-label": "attention weights: rows are the positions that look, columns where they look"});
   root.append(readout, svg);
@@ -68,9 +68,10 @@ registerFigure("gpt-attention", async (root, args) => {
       const g = el("g", {class: "row", tabindex: 0, "data-row": i,
                          "aria-label": `row ${i}, ${show(tokens[i])}`}, svg);
       el("text", {x: P - 6, y: P + i * cell + cell * 0.7, "text-anchor": "end"}, g, show(tokens[i]));
+      const top = Math.max(...ws);  // each row shaded against its own largest weight
       ws.forEach((w, j) => {
         const r = el("rect", {x: P + j * cell, y: P + i * cell, width: cell - 1, height: cell - 1, class: "cell",
-                              "fill-opacity": j <= i ? 0.05 + 0.95 * w : 0}, g);
+                              "fill-opacity": j <= i ? 0.04 + 0.96 * w / top : 0}, g);
         el("title", {}, r, `${show(tokens[i])} → ${show(tokens[j])}: ${fmt(w, 4)}`);
       });
       const focus = () => {
