@@ -1,5 +1,6 @@
 """The `gradschool` command: run the rungs, train and sample models, serve the course."""
 
+import dataclasses
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -106,7 +107,7 @@ def check_command(n: int, file: str, time_limit: float) -> None:
               help="Address to bind. Anything but 127.0.0.1 lets other machines reach the course.")
 @click.option("--open", "open_browser", is_flag=True, help="Also open the course in a web browser.")
 @click.option("--runs", "runs_dir", default=None, type=click.Path(file_okay=False),
-              help="Folder of trained language models for chapter 7 [default: $GRADSCHOOL_RUNS or ./runs].")
+              help="Folder of trained language models for chapter 9 [default: $GRADSCHOOL_RUNS or ./runs].")
 def serve(port: int, host: str, open_browser: bool, runs_dir: str | None) -> None:
     """Serve the interactive course (offline, on this machine only by default)."""
     import socket
@@ -185,9 +186,11 @@ def train_option(*names: str, **kwargs) -> Callable:
 @train_option("--vocab-size", type=int, help="Tokens of the bpe tokenizer (256 bytes + merges).")
 @click.option("--preset", default=None, show_default="the one named like --model",
               help=f"Start from named settings: {', '.join(PRESETS)} (gradschool/presets.py).")
-@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for checkpoints and metrics.jsonl.")
-@click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              show_default="MODEL-DATA in the runs folder ($GRADSCHOOL_RUNS or ./runs); -2, -3, ... if taken",
+              help="Folder for checkpoints and metrics.jsonl (the course shows the runs in the runs folder).")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out (a folder, or a run's name) exactly where it stopped.")
 @click.option("--allow-data-change", is_flag=True,
               help="With --resume: go on even though the data file changed since the run started.")
 @train_option("--max-iters", type=int, help="Training steps.")
@@ -223,19 +226,27 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, allow_da
     Ctrl-C, SIGTERM and SIGHUP stop it after the current step, with a checkpoint saved (exit status 130,
     143, 129); `--resume` continues it.
     """
+    from gradschool.runs import find_run, fresh_run_folder, run_name, runs_folder
     from gradschool.train import make_config, resume_config, train
 
+    out_dir = flags.pop("out_dir")
     try:
         if allow_data_change and not resume:
             raise ValueError("--allow-data-change applies only with --resume")
         if resume:
             if preset:
                 raise ValueError("--preset cannot be combined with --resume: the run keeps its settings")
-            out_dir = flags.pop("out_dir")
+            if out_dir is None:
+                raise ValueError("--resume needs --out: the run to continue (a folder, or the name of a run "
+                                 f"in {runs_folder()})")
             given = {k: v for k, v in flags.items() if ctx.get_parameter_source(k) != ParameterSource.DEFAULT}
-            config = resume_config(out_dir, **given)
+            config = resume_config(find_run(out_dir), **given)
         else:
-            config = make_config(flags.pop("model"), flags.pop("data"), preset=preset, **flags)
+            model, data = flags.pop("model"), flags.pop("data")
+            config = make_config(model, data, preset=preset, out_dir=out_dir, **flags)
+            if out_dir is None:  # the runs folder, where the course and `sample --from NAME` find it
+                name = run_name(config.model, config.data)
+                config = dataclasses.replace(config, out_dir=str(fresh_run_folder(name)))
         result = train(config, resume=resume, allow_data_change=allow_data_change)
     except KeyboardInterrupt:
         raise click.Abort() from None
@@ -246,15 +257,18 @@ def train_command(ctx: click.Context, preset: str | None, resume: bool, allow_da
                f"{result.out_dir}")
     if plot:
         ctx.invoke(plot_command, run_dir=str(result.out_dir), png=None)
+    in_runs = result.out_dir.parent.resolve() == runs_folder().resolve()
+    run = result.out_dir.name if in_runs else result.out_dir  # a run in the runs folder goes by its name
     if result.stopped == "interrupted":
-        click.echo(f"continue with: gradschool train --resume --out {result.out_dir}")
+        click.echo(f"continue with: gradschool train --resume --out {run}")
         ctx.exit(128 + (result.stop_signal or signal.SIGINT))  # the shell's status for death by that signal
-    click.echo(f"sample with: gradschool sample --from {result.out_dir}")
+    click.echo(f"sample with: gradschool sample --from {run}")
 
 
 @cli.command("sample")
 @click.option("--from", "run", required=True, type=click.Path(),
-              help="A training --out folder (its best checkpoint) or a checkpoint file.")
+              help="A training --out folder (its best checkpoint), a checkpoint file, or the name of a run "
+                   "in the runs folder ($GRADSCHOOL_RUNS or ./runs).")
 @click.option("--num", type=click.IntRange(1), default=10, show_default=True,
               help="How many samples, at most 1,000.")
 @click.option("--temperature", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
@@ -301,9 +315,10 @@ def notebooks_command(folder: str, force: bool) -> None:
 def plot_command(run_dir: str, png: str | None) -> None:
     """Draw a training run's loss curves from its metrics.jsonl."""
     from gradschool.plot import plot_losses
+    from gradschool.runs import find_run
 
     try:
-        click.echo(f"loss curves saved to {plot_losses(run_dir, png)}")
+        click.echo(f"loss curves saved to {plot_losses(find_run(run_dir), png)}")
     except (ValueError, OSError, RuntimeError) as e:
         raise click.ClickException(str(e)) from None
 

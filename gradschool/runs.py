@@ -1,5 +1,9 @@
 """A run folder: the files of one training run, its lock, its checkpoints and its metrics log.
 
+Runs live in the runs folder (`runs_folder()`: ./runs, or $GRADSCHOOL_RUNS): `gradschool train` without
+--out trains into runs/<model>-<data>, rung 9 into runs/rung9-gpt, `gradschool serve` shows the models found
+there, and `gradschool sample --from NAME` finds runs/NAME when NAME is not a path that exists.
+
     out/
       last.ckpt       the whole state of the run at its last evaluation (or stop): `train --resume` goes on
       best.ckpt       the model with the best val loss so far: `sample` and `export` use it
@@ -42,6 +46,7 @@ except ImportError:  # Windows: no flock, so no lock; trainings there are not ke
     fcntl = None
 
 LAST, BEST, METRICS, LOCK = "last.ckpt", "best.ckpt", "metrics.jsonl", "train.lock"
+RUNS_ENV, RUNS_DEFAULT = "GRADSCHOOL_RUNS", "runs"
 CHECKPOINT_KIND = "gradschool language model"
 
 AT_LEAST_ONE = ("batch_size", "block_size", "eval_interval", "eval_iters")  # the other counts may be 0
@@ -50,6 +55,42 @@ MAX_SEQ_LEN = 1 << 20  # a checkpoint's seq_len: the longest line (plus its end 
 
 class RunInUse(OSError):
     """Another training holds the run folder's lock."""
+
+
+# ---- the runs folder ----------------------------------------------------------------------------------
+def runs_folder() -> Path:
+    """The folder that holds the runs: $GRADSCHOOL_RUNS if set, else ./runs."""
+    return Path(os.environ.get(RUNS_ENV) or RUNS_DEFAULT)
+
+
+def run_name(model: str, data: str) -> str:
+    """The default name of a run: gpt-shakespeare, or mlp-corpus for --data corpus.txt."""
+    return f"{model}-{Path(data).stem}"
+
+
+def fresh_run_folder(base: str) -> Path:
+    """runs_folder()/base, else base-2, base-3, ...: the first that is new or empty (nothing overwritten)."""
+    runs = runs_folder()
+    for name in (base, *(f"{base}-{i}" for i in range(2, 10_000))):
+        folder = runs / name
+        if not folder.exists() or (folder.is_dir() and not folder_files(folder)):
+            return folder
+    raise FileExistsError(f"{runs} already holds 10000 runs named {base}-N; delete some or choose --out")
+
+
+def find_run(run: str | Path) -> Path:
+    """The run folder or checkpoint file `run` names: the path itself, else (a bare name) runs/run."""
+    path = Path(run)
+    if path.exists() or len(path.parts) != 1 or str(run) in (".", ".."):
+        return path
+    named = runs_folder() / path
+    if named.exists():
+        return named
+    runs = runs_folder()
+    known = sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
+    there = ", ".join(known) or "none yet; train one with `gradschool train`"
+    raise FileNotFoundError(f"no run {str(run)!r}: it is neither a folder or file here nor a run in {runs} "
+                            f"(the runs there: {there})")
 
 
 # ---- the folder and its lock --------------------------------------------------------------------------
@@ -368,8 +409,8 @@ def is_number(value: Any) -> bool:
 
 
 def find_checkpoint(run: str | Path) -> Path:
-    """A run folder's best checkpoint (else its last), or the checkpoint file itself."""
-    run = Path(run)
+    """A run folder's best checkpoint (else its last), or the checkpoint file itself (see find_run)."""
+    run = find_run(run)
     if run.is_dir():
         for name in (BEST, LAST):
             if (run / name).exists():

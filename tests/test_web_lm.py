@@ -1,14 +1,18 @@
-"""Chapter 7's API: sampling, next-character probabilities and attention of a tiny GPT trained here."""
+"""Chapter 9's API: sampling, next-character probabilities and attention of a tiny GPT trained here, its live
+training, and the runs folder that `gradschool train` fills and the course reads."""
 
 import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from gradschool.runs import load_model
-from gradschool.tensor import is_grad_enabled
+from gradschool.cli import cli
+from gradschool.runs import RUNS_ENV, load_model, read_metrics
+from gradschool.sampling import next_token_probs
+from gradschool.tensor import is_grad_enabled, no_grad
 from gradschool.train import make_config, train
 from gradschool.web.app import create_app
 from gradschool.web.lm_training import claim_folder
@@ -72,16 +76,41 @@ def test_greedy_sample_follows_the_most_likely_next_character(client, prompt):
     assert greedy == (prompt if best["end"] else prompt + best["char"])
 
 
-def test_next_probabilities_match_the_model(client, runs):
-    nxt = post(client, "/api/lm/next", {"model": "names-gpt", "prompt": "an", "temperature": 0.7})
-    assert nxt["tokens"] == [".", "a", "n"]
+def model_probs(runs, prompt: str, **options) -> tuple[np.ndarray, list[str]]:
+    """names-gpt's distribution of the next character after the prompt, computed here from its logits."""
     model, tok, _ = load_model(runs / "names-gpt")
-    logits = model(np.array([tok.encode(".an")])).data[0, -1].astype(np.float64) / 0.7
-    probs = np.exp(logits - logits.max())
-    probs /= probs.sum()
-    order = np.argsort(-probs, kind="stable")[:15]
-    assert [c["char"] for c in nxt["choices"]] == [tok.itos[i] for i in order]
+    with no_grad():
+        logits = model(np.array([tok.encode_prompt(prompt)])).data[0, -1]
+    return next_token_probs(logits, **options), tok.itos
+
+
+@pytest.mark.parametrize("options", [{"temperature": 0.7}, {"top_k": 5}, {"top_p": 0.6},
+                                     {"temperature": 1.6, "top_k": 12, "top_p": 0.8}])
+def test_next_character_bars_are_the_sampling_distribution(client, runs, options):
+    nxt = post(client, "/api/lm/next", {"model": "names-gpt", "prompt": "an", **options})
+    assert nxt["tokens"] == [".", "a", "n"]
+    probs, itos = model_probs(runs, "an", **options)
+    order = [i for i in np.argsort(-probs, kind="stable")[:15] if probs[i] > 0]
+    assert [c["char"] for c in nxt["choices"]] == [itos[i] for i in order]
     assert np.allclose([c["prob"] for c in nxt["choices"]], probs[order], atol=1e-6)
+    if "top_p" in options:  # the fewest likeliest characters whose probabilities reach top_p
+        body = {"model": "names-gpt", "prompt": "an", **options, "top_p": None}
+        kept = np.array([c["prob"] for c in post(client, "/api/lm/next", body)["choices"]])
+        reach = np.searchsorted(np.cumsum(kept), options["top_p"]) + 1
+        assert len(nxt["choices"]) == min(reach, 15)
+
+
+def test_top_p_changes_the_samples_as_it_changes_the_distribution(client):
+    body = {"model": "names-gpt", "prompt": "a", "num": 20, "max_new_tokens": 1, "seed": 3,
+            "temperature": 2.0}
+    narrow = post(client, "/api/lm/sample", body | {"top_p": 0.3})["samples"]
+    kept = [c["char"] for c in post(client, "/api/lm/next", {"model": "names-gpt", "prompt": "a",
+                                                             "temperature": 2.0, "top_p": 0.3})["choices"]]
+    assert {s[1:] or "." for s in narrow} <= set(kept) | {"."}
+    wide = post(client, "/api/lm/sample", body)["samples"]
+    assert len(set(wide)) > len(set(narrow))
+    r = client.post("/api/lm/next", json={"model": "names-gpt", "top_p": 0})
+    assert r.status_code == 422 and "top_p" in r.json()["detail"]
 
 
 def test_top_k_leaves_k_characters_whose_probabilities_sum_to_one(client):
@@ -92,9 +121,11 @@ def test_top_k_leaves_k_characters_whose_probabilities_sum_to_one(client):
         assert sum(c["prob"] for c in choices) == pytest.approx(1.0, abs=1e-9)
 
 
-def test_attention_rows_sum_to_one_and_never_look_ahead(client, runs):
+def test_attention_rows_sum_to_one_and_are_the_models_own_weights(client, runs):
     model, tok, _ = load_model(runs / "names-gpt")
+    ids = np.array(tok.encode(".olivia"))
     for layer in (0, 1):
+        own = model.attention_weights(ids, layer)  # (n_head, T, T), computed here
         for head in (0, 1):
             r = post(client, "/api/lm/attention", {"model": "names-gpt", "prompt": "olivia", "layer": layer,
                                                    "head": head})
@@ -104,14 +135,14 @@ def test_attention_rows_sum_to_one_and_never_look_ahead(client, runs):
             assert np.allclose(w.sum(axis=1), 1.0)
             assert np.all(w[np.triu_indices(7, k=1)] == 0)
             assert np.all(w[np.tril_indices(7)] > 0)
+            assert np.allclose(w, own[head], atol=1e-7)
     # the heads differ, and mixing layer 0's values with them gives the model's own attention output
     body = {"model": "names-gpt", "prompt": "olivia"}
     a = np.array(post(client, "/api/lm/attention", body)["weights"])
     b = np.array(post(client, "/api/lm/attention", body | {"head": 1})["weights"])
     assert not np.allclose(a, b)
     attn = model.transformer.h[0].attn
-    ids = np.array([tok.encode(".olivia")])
-    x = model.transformer.h[0].ln_1(model.transformer.wte(ids) + model.transformer.wpe(np.arange(7)))
+    x = model.transformer.h[0].ln_1(model.transformer.wte(ids[None]) + model.transformer.wpe(np.arange(7)))
     _, _, v = attn.c_attn(x).split(32, axis=2)
     heads = np.concatenate([w @ v.data[0, :, h * 16:(h + 1) * 16] for h, w in ((0, a), (1, b))], axis=1)
     y = attn(x).data[0]
@@ -157,27 +188,66 @@ def test_no_runs_folder_means_no_models(tmp_path):
     assert r.status_code == 404 and "none yet: train a tiny model first" in r.json()["detail"]
 
 
-def test_page_and_code_panel(client):
-    assert "Language models" in client.get("/lm").text
+def test_the_old_page_is_now_chapter_9(client):
+    r = client.get("/lm", follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/chapter/9"
+    page = client.get("/lm").text
+    assert 'data-figure="gpt-sampling"' in page and 'data-figure="gpt-attention"' in page
+    assert 'href="/lm"' not in page  # no longer in the navigation
     assert "def attention" in client.get("/api/source/lm").json()["code"]
 
 
-def test_training_a_tiny_model_over_the_websocket(tmp_path):
+def test_training_streams_every_record_and_a_sample_every_n_steps(tmp_path):
     c = local_client(create_app(runs_dir=tmp_path))
     with c.websocket_connect(WS + "/api/lm/train") as ws:
         ws.send_json({"type": "start", "steps": 1})
         assert "steps" in ws.receive_json()["detail"]
-        ws.send_json({"type": "start", "data": "names", "steps": 50, "n_embd": 16})
-        assert ws.receive_json() == {"type": "started", "name": "tiny-names", "steps": 50}
+        ws.send_json({"type": "start", "sample_every": 30})
+        assert "sample_every" in ws.receive_json()["detail"]
+        ws.send_json({"type": "start", "data": "names", "steps": 100, "n_embd": 16, "sample_every": 50})
+        assert ws.receive_json() == {"type": "started", "name": "tiny-names", "steps": 100}
         ws.send_json({"type": "start"})
         assert ws.receive_json()["detail"] == "a model is already training; cancel it first"
-        messages = [ws.receive_json() for _ in range(3)]
-    assert [m["type"] for m in messages] == ["progress", "progress", "done"]
-    losses = [r["loss"] for m in messages[:2] for r in m["records"] if "loss" in r]
-    assert len(losses) == 50 and losses[-1] < losses[0]
-    assert [r["iter"] for m in messages[:2] for r in m["records"] if "val_loss" in r] == [0, 25, 50]
+        messages = []
+        while (m := ws.receive_json())["type"] in ("progress", "sample"):
+            messages.append(m)
+    assert m == {"type": "done", "name": "tiny-names", "step": 100}
+    records = [r for m in messages if m["type"] == "progress" for r in m["records"]]
+    assert records == read_metrics(tmp_path / "tiny-names")  # every record, as metrics.jsonl holds it
+    assert [r["iter"] for r in records if "loss" in r] == list(range(100))
+    assert [r["iter"] for r in records if "val_loss" in r] == [0, 25, 50, 75, 100]
+    samples = [m for m in messages if m["type"] == "sample"]
+    assert [m["step"] for m in samples] == [0, 50, 100]
+    assert all(len(m["samples"]) == 3 and all(isinstance(s, str) for s in m["samples"]) for m in samples)
+    assert samples[0]["samples"] != samples[-1]["samples"]
     assert [m["name"] for m in c.get("/api/lm/models").json()] == ["tiny-names"]
     assert post(c, "/api/lm/sample", {"model": "tiny-names", "num": 2})["samples"]
+
+
+def test_a_model_trained_with_the_default_out_is_in_the_course_and_in_sample(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    monkeypatch.setenv(RUNS_ENV, str(runs))
+    monkeypatch.chdir(tmp_path)
+    tiny = ["train", "--model", "gpt", "--data", "names", "--n-layer", "1", "--n-head", "2", "--n-embd", "16",
+            "--block-size", "16", "--batch-size", "8", "--max-iters", "4", "--eval-interval", "2",
+            "--eval-iters", "1"]
+    first = CliRunner().invoke(cli, tiny)
+    assert first.exit_code == 0, first.output
+    assert "sample with: gradschool sample --from gpt-names" in first.output
+    second = CliRunner().invoke(cli, tiny)  # a second run never overwrites the first
+    assert second.exit_code == 0 and "sample with: gradschool sample --from gpt-names-2" in second.output
+    assert not (tmp_path / "out").exists()
+    models = local_client(create_app()).get("/api/lm/models").json()
+    assert [(m["name"], m["iter_num"]) for m in models] == [("gpt-names", 4), ("gpt-names-2", 4)]
+    sampled = CliRunner().invoke(cli, ["sample", "--from", "gpt-names", "--num", "3", "--seed", "1"])
+    assert sampled.exit_code == 0 and len(sampled.output.splitlines()) == 3
+    resumed = CliRunner().invoke(cli, ["train", "--resume", "--out", "gpt-names", "--max-iters", "6"])
+    assert resumed.exit_code == 0 and "at step 6" in resumed.output
+    missing = CliRunner().invoke(cli, ["sample", "--from", "nothing"])
+    assert missing.exit_code == 1
+    assert f"no run 'nothing': it is neither a folder or file here nor a run in {runs}" in missing.output
+    assert "gpt-names, gpt-names-2" in missing.output
+    assert "--resume needs --out" in CliRunner().invoke(cli, ["train", "--resume"]).output
 
 
 def test_training_can_be_cancelled_and_names_never_clash(tmp_path):

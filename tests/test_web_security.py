@@ -26,7 +26,6 @@ from gradschool import checkpoint
 from gradschool.lessons import lessons
 from gradschool.runs import BEST
 from gradschool.train import make_config, train
-from gradschool.web import pages
 from gradschool.web.app import create_app
 from gradschool.web.lm_training import MAX_TRAININGS, claim_folder
 from gradschool.web.security import MAX_BODY
@@ -165,7 +164,7 @@ class Parts(HTMLParser):
 
 def test_every_page_has_the_same_head_and_nav_and_no_inline_code():
     seen = []
-    names = ["index", *pages.DEMOS, *(f"chapter/{n}" for n in lessons())]
+    names = ["index", *(f"chapter/{n}" for n in lessons())]
     for name in names:
         text = client.get("/" if name == "index" else f"/{name}").text
         parts = Parts()
@@ -175,8 +174,8 @@ def test_every_page_has_the_same_head_and_nav_and_no_inline_code():
         assert " style=" not in text and " onclick=" not in text and "<style" not in text, name
         if name != "index":
             assert f'href="/{name}" aria-current="page"' in text
-        if name in pages.DEMOS:
-            assert {"src": f"/static/{name}.js", "defer": None} in parts.scripts
+            for kind in dict.fromkeys(f.kind for f in lessons()[int(name.split("/")[1])].figures()):
+                assert {"src": f"/static/figures/{kind}.js", "defer": None} in parts.scripts
     assert all(s == seen[0] for s in seen)
     assert len([p for p in seen[0][1] if isinstance(p, str)]) == len(names)
 
@@ -310,12 +309,12 @@ def test_trainings_run_in_child_processes_and_are_capped_server_wide(tmp_path):
         assert str(tmp_path) not in full["detail"]
         for ws in sockets[:MAX_TRAININGS]:
             ws.send_json({"type": "cancel"})
-            while (m := ws.receive_json())["type"] == "progress":
+            while (m := ws.receive_json())["type"] in ("progress", "sample"):
                 pass
             assert m["type"] == "cancelled"
         extra.send_json(START | {"steps": 25})  # a slot is free again
         assert extra.receive_json()["type"] == "started"
-        while (m := extra.receive_json())["type"] == "progress":
+        while (m := extra.receive_json())["type"] in ("progress", "sample"):
             pass
         assert m["type"] == "done"
     finally:

@@ -9,6 +9,6 @@ The app itself is `gradschool.web.app.create_app()`; it needs the web extra (`pi
     demos.py         the numbers of chapters 1-5; expr.py parses the expression graph's text
     session.py       the /api/train websocket (chapter 6): one training session per connection
     training.py      the jobs it trains: the seed's tiny MLP and the two-moons playground
-    lm.py            chapter 7's /api/lm endpoints over the models in the runs folder
-    lm_training.py   training a tiny GPT from the page, in a child process
+    lm.py            chapter 9's /api/lm endpoints over the models in the runs folder (gradschool.runs)
+    lm_training.py   training a tiny GPT live for chapter 9, in a child process
 """

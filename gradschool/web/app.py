@@ -109,7 +109,7 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
-        return HTMLResponse(pages.render("index"))
+        return HTMLResponse(pages.render_home())
 
     @app.get("/chapter/{rung}", include_in_schema=False)
     async def chapter(rung: int) -> HTMLResponse:
@@ -144,9 +144,8 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
     async def page(page: str) -> Response:
         if page in pages.MOVED:  # an old demo page: now a figure in a chapter
             return RedirectResponse(pages.moved_to(page), status_code=308)
-        if page not in pages.DEMOS:
-            raise HTTPException(404, f"no page {page!r}; the pages are {', '.join(pages.DEMOS)}")
-        return HTMLResponse(pages.render(page))
+        raise HTTPException(404, f"no page {page!r}: the course is / and its chapters, "
+                                 f"/chapter/{', /chapter/'.join(map(str, lessons()))}")
 
     @app.post("/api/neuron", response_model=NeuronOut, responses=BAD_INPUT)
     def neuron(q: NeuronIn) -> dict:

@@ -1,6 +1,8 @@
-"""Chapter 7, language models: sample, next-character probabilities and attention maps of trained checkpoints.
+"""Chapter 9, a tiny GPT: sample, next-character probabilities and attention maps of trained models, and the
+live training of a tiny one (gradschool.web.lm_training). The figures of chapter 9 call these endpoints.
 
-Checkpoints load only from the runs folder, by the name of their run folder; a request never names a path.
+Checkpoints load only from the runs folder (gradschool.runs.runs_folder: where `gradschool train` and rung 9
+save), by the name of their run folder; a request never names a path.
 """
 
 import math
@@ -9,10 +11,12 @@ import re
 import stat
 import threading
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Request, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import Field
 
 from gradschool import checkpoint
 from gradschool.data import CharTokenizer, DataError
@@ -23,6 +27,20 @@ from gradschool.sampling import check_sampling_options, next_token_probs
 from gradschool.tensor import no_grad
 from gradschool.web.lm_training import Trainings, without_paths
 from gradschool.web.schemas import AttentionIn, AttentionOut, ModelInfo, NextIn, NextOut, SampleIn, SampleOut
+
+TopP = Annotated[float, Field(gt=0, le=1)] | None
+
+
+class SampleQuery(SampleIn):
+    """What /api/lm/sample reads: SampleIn, plus top_p (nucleus sampling; none: every token)."""
+
+    top_p: TopP = None
+
+
+class NextQuery(NextIn):
+    """What /api/lm/next reads: NextIn, plus top_p."""
+
+    top_p: TopP = None
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Loaded models are cached and shared by every request; every use of a model here holds this lock, so
@@ -72,7 +90,7 @@ class Runs:
                       if RUN_NAME.match(p.name) and self.checkpoint_file(p.name) is not None)
 
     def describe(self, name: str) -> dict:
-        """What the Language models page shows about a model; an imported model has no training history."""
+        """What chapter 9's model pickers show about a model; an imported model has no training history."""
         model, tok, state = self.load(name)
         data = (state.get("train_config") or {}).get("data")
         best = state.get("best_val_loss")
@@ -113,21 +131,24 @@ def context_ids(tok: CharTokenizer, prompt: str) -> list[int]:
     return ids
 
 
-def next_probs(model: LanguageModel, ids: list[int], temperature: float, top_k: int | None) -> np.ndarray:
-    """The model's distribution over the next token after ids, with temperature and top-k applied."""
-    check_sampling_options(temperature, top_k, None)
+def next_probs(model: LanguageModel, ids: list[int], temperature: float, top_k: int | None,
+               top_p: float | None = None) -> np.ndarray:
+    """The model's distribution over the next token after ids, with temperature, top-k and top-p applied:
+    the distribution its samples are drawn from (gradschool.sampling.next_token_probs)."""
+    check_sampling_options(temperature, top_k, top_p)
     window = ids[-model.get_block_size():]
     with no_grad():
         logits = model(np.array([window], dtype=np.int64)).data[0, -1]
-    return next_token_probs(logits, temperature, top_k)
+    return next_token_probs(logits, temperature, top_k, top_p)
 
 
 def sample(model: LanguageModel, tok: CharTokenizer, prompt: str, temperature: float, top_k: int | None,
-           num: int, max_new_tokens: int, seed: int) -> list[str]:
+           num: int, max_new_tokens: int, seed: int, top_p: float | None = None) -> list[str]:
     """num continuations of prompt (a model of lines stops each at its end token)."""
     ids = context_ids(tok, prompt)
     rng = np.random.default_rng(seed)
-    out = model.generate(np.array([ids] * num, dtype=np.int64), max_new_tokens, temperature, top_k, rng=rng)
+    out = model.generate(np.array([ids] * num, dtype=np.int64), max_new_tokens, temperature, top_k, top_p,
+                         rng=rng)
     texts = []
     for row in out[:, len(ids):]:
         row = list(row)
@@ -150,7 +171,7 @@ def token_labels(tok: CharTokenizer, ids: list[int]) -> list[str]:
 
 
 def router(runs: Runs) -> APIRouter:
-    """The /api/lm endpoints over the models of one runs folder."""
+    """The /api/lm endpoints over the models of one runs folder, and /lm (the old page): to chapter 9."""
     api = APIRouter(prefix="/api/lm")
     trainings = Trainings(runs.folder)
 
@@ -166,20 +187,21 @@ def router(runs: Runs) -> APIRouter:
         return out
 
     @api.post("/sample", response_model=SampleOut)
-    def sample_text(q: SampleIn) -> dict:
+    def sample_text(q: SampleQuery) -> dict:
         """num samples continuing the prompt, reproducible with the same seed."""
         model, tok, _ = runs.load(q.model)
         with ENGINE:
-            texts = sample(model, tok, q.prompt, q.temperature, q.top_k, q.num, q.max_new_tokens, q.seed)
+            texts = sample(model, tok, q.prompt, q.temperature, q.top_k, q.num, q.max_new_tokens, q.seed,
+                           q.top_p)
         return {"samples": texts}
 
     @api.post("/next", response_model=NextOut)
-    def next_char(q: NextIn) -> dict:
+    def next_char(q: NextQuery) -> dict:
         """The most likely next characters after the prompt and their probabilities (at most 15)."""
         model, tok, _ = runs.load(q.model)
         ids = context_ids(tok, q.prompt)
         with ENGINE:
-            probs = next_probs(model, ids, q.temperature, q.top_k)
+            probs = next_probs(model, ids, q.temperature, q.top_k, q.top_p)
         top = [i for i in np.argsort(-probs, kind="stable")[:15] if probs[i] > 0]
         return {"tokens": token_labels(tok, ids),
                 "choices": [{"char": tok.itos[i], "end": i == tok.boundary_id, "prob": float(probs[i])}
@@ -201,15 +223,24 @@ def router(runs: Runs) -> APIRouter:
 
     @api.websocket("/train")
     async def train_tiny(ws: WebSocket) -> None:
-        """Train a tiny GPT: send {"type": "start", "data": "names", "steps": 300}, or {"type": "cancel"}.
+        """Train a tiny GPT: send {"type": "start", "data": "names", "steps": 300, "sample_every": 100}, or
+        {"type": "cancel"}.
 
-        Answers: started (with the run's name), progress (losses), done, cancelled, error, and full when the
-        server already trains as many models as it may. One job at a time per connection; closing the
-        connection stops the job (the steps done so far stay saved).
+        Answers: started (with the run's name), progress (records), sample (every sample_every steps), done,
+        cancelled, error, and full when the server already trains as many models as it may. One job at a time
+        per connection; closing the connection stops the job (the steps done so far stay saved).
         """
         await trainings.serve(ws)
 
-    return api
+    outer = APIRouter()
+    outer.include_router(api)
+
+    @outer.get("/lm", include_in_schema=False)
+    def old_page() -> RedirectResponse:
+        """The language-model page became chapter 9."""
+        return RedirectResponse("/chapter/9", status_code=308)
+
+    return outer
 
 
 async def lm_error(request: Request, e: LMError) -> JSONResponse:

@@ -2,10 +2,9 @@
 
 - `/` is the ladder: every rung, its program, and its chapter where the lesson is written;
 - `/chapter/N` is rung N's chapter, rendered from its lesson (gradschool.web.chapter);
-- `/NAME` are the demo pages not yet in a chapter (pages/NAME.html); the old demo pages in MOVED redirect to
-  the chapter figure they became (`moved_to`).
+- the first seed's old demo pages (MOVED) redirect to the chapter figure they became (`moved_to`).
 
-Page scripts live in static/ (no inline script or style, so the Content-Security-Policy forbids both).
+Scripts and styles are files in static/ (no inline ones: the Content-Security-Policy forbids both).
 """
 
 import html
@@ -19,10 +18,6 @@ from gradschool.web.chapter import chapter_body, figure_assets
 
 FOLDER = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
-# name: (the link in the navigation, the page's title)
-DEMOS = {
-    "lm": ("Language models", "Language models"),
-}
 # The first seed's demo pages that became figures of chapters 1-2: old page -> the figure kind it became.
 MOVED = {
     "neuron": "neuron",
@@ -36,14 +31,11 @@ HOME_TITLE = "gradschool · neural networks from scratch"
 
 
 def nav(current: str) -> str:
-    """The links to every chapter (and demo page), the current page marked with aria-current."""
+    """The links to every chapter, the current page marked with aria-current."""
     links = ['<a class="home" href="/">gradschool</a>']
     for rung, lesson in lessons().items():
         here = ' aria-current="page"' if current == f"chapter/{rung}" else ""
         links.append(f'<a href="/chapter/{rung}"{here}>{rung} · {html.escape(lesson.title)}</a>')
-    for name, (link, _) in DEMOS.items():
-        here = ' aria-current="page"' if name == current else ""
-        links.append(f'<a class="demo" href="/{name}"{here}>{html.escape(link)}</a>')
     return "\n".join(links)
 
 
@@ -79,14 +71,10 @@ def moved_to(name: str) -> str:
 
 
 @cache
-def render(name: str) -> str:
-    """The full HTML of page `name`: "index" (the ladder) or a demo page."""
-    if name == "index":
-        main = (FOLDER / "index.html").read_text(encoding="utf-8").replace("<!--ladder-->", ladder())
-        return layout(HOME_TITLE, name, main)
-    script = f'<script src="/static/{name}.js" defer></script>' if (STATIC / f"{name}.js").exists() else ""
-    main = (FOLDER / f"{name}.html").read_text(encoding="utf-8")
-    return layout(f"{DEMOS[name][1]} · gradschool", name, main, script)
+def render_home() -> str:
+    """The full HTML of the home page: the ladder."""
+    main = (FOLDER / "index.html").read_text(encoding="utf-8").replace("<!--ladder-->", ladder())
+    return layout(HOME_TITLE, "index", main)
 
 
 @cache

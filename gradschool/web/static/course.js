@@ -270,3 +270,44 @@ const FIGURE_ANCHOR = /^#fig-\d+$/.test(location.hash) ? location.hash.slice(1) 
 window.addEventListener("load", () => {
   if (FIGURE_ANCHOR) document.getElementById(FIGURE_ANCHOR)?.scrollIntoView();
 });
+
+// ---- chapter 9: the trained language models, shared by its gpt-* figures ------------------------------
+// The models in the server's runs folder (GET /api/lm/models). A figure that trains one dispatches
+// "lm-models-changed" on document (detail: the new model's name), and every model picker refreshes.
+const lmChar = (c, boundary) => (boundary !== null && c === boundary ? "⏎" : c === " " ? "␣" : c === "\n" ? "↵" : c);
+
+// A labelled <select> of the models that pass `keep`, added to `controls`; state.model is the chosen one.
+// onChange(info, picked) runs after every refresh (info: the chosen model's /api/lm/models entry), and with
+// picked = true when the reader picks another model (a prompt written for the last one may not fit it).
+function lmModelPicker(root, controls, state, keep, onChange) {
+  const wrap = document.createElement("label");
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", "model");
+  wrap.append("model ", select);
+  controls.prepend(wrap);
+  const none = document.createElement("p");
+  none.className = "note";
+  none.hidden = true;
+  none.textContent = "No trained model is in the runs folder yet: train a tiny one above, or run " +
+                     "gradschool rung 9 or gradschool train, then come back.";
+  controls.after(none);
+  let models = [];
+  const picker = {
+    current: () => models.find(m => m.name === state.model),
+    async refresh(prefer) {
+      const r = await fetch("/api/lm/models");
+      models = (await r.json()).filter(keep);
+      select.replaceChildren(...models.map(m => new Option(m.name, m.name)));
+      none.hidden = models.length > 0;
+      root.classList.toggle("empty", models.length === 0);
+      if (!models.length) return;
+      if (prefer && models.some(m => m.name === prefer)) state.model = prefer;
+      if (!models.some(m => m.name === state.model)) state.model = models[0].name;
+      select.value = state.model;
+      await onChange(picker.current());
+    },
+  };
+  select.addEventListener("change", () => { state.model = select.value; onChange(picker.current(), true); });
+  document.addEventListener("lm-models-changed", e => picker.refresh(e.detail));
+  return picker;
+}
