@@ -35,7 +35,7 @@ registerFigure("attention", async (root, args) => {
   readout.className = "readout";
   readout.setAttribute("aria-live", "polite");
   const warning = document.createElement("p");
-  warning.className = "status";
+  warning.className = "attn-warning";
   const grid = document.createElement("div");
   grid.className = "attn-grid";
   const steps = document.createElement("div");
@@ -56,7 +56,7 @@ registerFigure("attention", async (root, args) => {
     k: panel("1. K = x Wk: what each position offers", "keys, one row per position"),
     v: panel("1. V = x Wv: what each position passes on", "values, one row per position"),
     scores: panel("2. scores = Q Kᵀ / √d", "scaled scores, query rows against key columns"),
-    mask: panel("3. the mask: which keys a query may see", "the causal mask"),
+    mask: panel("3. the mask: which keys a query may see", "which keys each query may see"),
     weights: panel("4. weights = softmax of each row", "attention weights, each row summing to 1"),
     out: panel("5. output = weights V", "the head's output, one row per position"),
   };
@@ -170,7 +170,7 @@ registerFigure("attention", async (root, args) => {
                     "one-hot: each position listens to one other and the gradient through the rest vanishes.");
     }
     warning.textContent = problems.join(" ");
-    warning.className = problems.length ? "status bad" : "status";
+    warning.hidden = !problems.length;
     heatmap(panels.q, r.q);
     heatmap(panels.k, r.k);
     heatmap(panels.v, r.v);
