@@ -1,6 +1,6 @@
 """Chapter 8's figures: the block's live tensor shapes, and the residual / layer-norm ablation.
 
-    block_shapes(batch=2, T=8, n_embd=32, n_head=4)[0]   # {"name": "x", "shape": [2, 8, 32]}
+    block_shapes(batch=2, T=8, n_embd=32, n_head=4)["arrows"][0]   # {"name": "x", "shape": [2, 8, 32]}
     ablation(n_layer=2, steps=20, residual=False, layer_norm=True)["losses"]
 
 block_shapes runs the library's own transformer block (gradschool.nn.gpt.Block) on a random input and reads
@@ -32,8 +32,9 @@ def watch(module: Module, record: Callable[[Tensor, Tensor], None]) -> None:
     module.forward = watched
 
 
-def block_shapes(batch: int, T: int, n_embd: int, n_head: int) -> list[dict[str, Any]]:
-    """The shape of every arrow of one transformer block on a (batch, T, n_embd) input, in order."""
+def block_shapes(batch: int, T: int, n_embd: int, n_head: int) -> dict[str, Any]:
+    """The shape of every arrow of one transformer block on a (batch, T, n_embd) input, in order, and the
+    number of weights the block holds."""
     if batch < 1 or T < 1:
         raise ValueError("batch and T must be at least 1")
     manual_seed(0)
@@ -63,12 +64,8 @@ def block_shapes(batch: int, T: int, n_embd: int, n_head: int) -> list[dict[str,
               ("weights", weights.shape), ("heads_joined", seen["heads_joined"]), ("attn", seen["attn"]),
               ("residual_1", seen["residual_1"]), ("ln_2", seen["ln_2"]), ("c_fc", seen["c_fc"]),
               ("gelu", seen["gelu"]), ("mlp", seen["mlp"]), ("out", out.shape)]
-    return [{"name": name, "shape": list(shape)} for name, shape in shapes]
-
-
-def block_parameters(n_embd: int) -> int:
-    """How many weights one block (no biases) holds: 12 n_embd^2 and the two layer norms' 2 n_embd."""
-    return 12 * n_embd * n_embd + 2 * n_embd
+    return {"arrows": [{"name": name, "shape": list(shape)} for name, shape in shapes],
+            "parameters": sum(p.data.size for p in block.parameters())}
 
 
 def layer_stats(model: DeepModel, idx: np.ndarray) -> list[dict[str, float]]:

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from gradschool.figures.transformer import ablation, block_parameters, block_shapes
+from gradschool.figures.transformer import ablation, block_shapes
 from gradschool.web.schemas import Strict
 
 router = APIRouter(prefix="/api/figure")
@@ -41,10 +41,9 @@ class BlockOut(BaseModel):
 @router.post("/block", response_model=BlockOut)
 def block(q: BlockIn) -> dict:
     try:
-        arrows = block_shapes(q.batch, q.T, q.n_embd, q.n_head)
+        return block_shapes(q.batch, q.T, q.n_embd, q.n_head)
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
-    return {"arrows": arrows, "parameters": block_parameters(q.n_embd)}
 
 
 class AblationIn(Strict):

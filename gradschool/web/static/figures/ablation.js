@@ -30,7 +30,7 @@ registerFigure("ablation", async (root, args) => {
                                                                    textContent: "train the four variants"});
   controls.appendChild(button);
   const status = document.createElement("p");
-  status.className = "status";
+  status.className = "ablation-status";
   status.setAttribute("aria-live", "polite");
   const svg = el("svg", {role: "img", class: "ablation-chart",
                          "aria-label": "training loss of the four variants, step by step"});
