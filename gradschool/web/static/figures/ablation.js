@@ -104,6 +104,7 @@ registerFigure("ablation", async (root, args) => {
     table(r.variants[Number(pick.value)]);
   }
 
+  const blocks = () => `${state.n_layer} block${state.n_layer === 1 ? "" : "s"}`;
   let generation = 0;
   async function follow(start) {
     const mine = ++generation;
@@ -121,13 +122,13 @@ registerFigure("ablation", async (root, args) => {
       if (mine !== generation) return;  // the sizes changed: a newer request draws
       figureError(root, r.error);
       if (!r.started) {
-        status.textContent = `${state.n_layer} blocks, ${state.steps} steps: not trained yet; press the button`;
+        status.textContent = `${blocks()}, ${state.steps} steps: not trained yet; press the button`;
         draw({variants: []});
         return;
       }
       draw(r);
       const trained = r.variants.reduce((a, v) => a + v.losses.length, 0);
-      status.textContent = r.done ? `trained: ${state.n_layer} blocks, ${state.steps} steps, four variants`
+      status.textContent = r.done ? `trained: ${blocks()}, ${state.steps} steps, four variants`
                                   : `training on the server: ${trained} of ${4 * state.steps} steps`;
       if (r.done) return;
       await sleep(200);

@@ -107,7 +107,7 @@ registerFigure("attention", async (root, args) => {
     const table = document.createElement("table");
     table.className = "attn-row";
     const head = table.createTHead().insertRow();
-    for (const t of ["key", "character", "score", "after the mask", "weight"]) {
+    for (const t of ["key", "char", "score", "masked", "weight"]) {
       const th = document.createElement("th");
       th.textContent = t;
       head.appendChild(th);

@@ -54,6 +54,13 @@ registerFigure("block-diagram", async (root, args) => {
     }
     el("text", {x: 28, y: y(4), "text-anchor": "middle", class: "stream-label",
                 transform: `rotate(-90 28 ${y(4)})`}, svg, "residual stream");
+    // the two branches, bracketed on the right: the layers of block.attn and of block.mlp
+    for (const [from, to, text, kind] of [[2, 6, "attn", "attn"], [9, 11, "mlp", "mlp"]]) {
+      const x0 = W - 30;
+      el("path", {class: `bracket ${kind}`, d: `M${x0 - 8},${y(from)} H${x0} V${y(to) + bh} H${x0 - 8}`}, svg);
+      el("text", {x: x0 + 16, y: (y(from) + y(to) + bh) / 2, "text-anchor": "middle", class: `bracket-label ${kind}`,
+                  transform: `rotate(-90 ${x0 + 16} ${(y(from) + y(to) + bh) / 2})`}, svg, text);
+    }
     list.forEach(([label, name], i) => {
       const isPlus = plus.includes(i);
       if (isPlus) {
