@@ -18,7 +18,7 @@ from gradschool.data.batches import get_batch
 from gradschool.nn import Module
 from gradschool.nn.gpt import Block, GPTConfig
 from gradschool.rungs.r8_transformer import DeepModel, deep_config, shakespeare, train
-from gradschool.tensor import Tensor, manual_seed, no_grad
+from gradschool.tensor import Tensor, no_grad
 
 
 def watch(module: Module, record: Callable[[Tensor, Tensor], None]) -> None:
@@ -37,7 +37,6 @@ def block_shapes(batch: int, T: int, n_embd: int, n_head: int) -> dict[str, Any]
     number of weights the block holds."""
     if batch < 1 or T < 1:
         raise ValueError("batch and T must be at least 1")
-    manual_seed(0)
     block = Block(GPTConfig(block_size=T, vocab_size=1, n_layer=1, n_head=n_head, n_embd=n_embd))
     seen: dict[str, tuple[int, ...]] = {}
 
