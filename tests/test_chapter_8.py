@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from live_server import serve
 from playwright.sync_api import expect
 
-from gradschool.figures.transformer import block_shapes
+from gradschool.figures.transformer import ablation, block_shapes
 from gradschool.lessons import lesson
 from gradschool.nn.gpt import Block, GPTConfig
 from gradschool.rungs import r8_transformer
@@ -168,7 +168,13 @@ def test_chapter8_ablation_trains_on_request_and_shows_rung8s_losses(page):
         assert f"step 10, loss {want[-1]:.4f}, mean of the last 10: {np.mean(want):.4f}" in text
     assert page.locator("#fig-2 path.curve").count() == 4
     page.get_by_label("variant whose layers to show").select_option("3")
-    expect(page.locator("#fig-2 table.layer-stats tbody tr")).to_have_count(2)
+    rows = page.locator("#fig-2 table.layer-stats tbody tr")
+    expect(rows).to_have_count(2)
+    want = ablation(1, 10, residual=False, layer_norm=False)["layers"]  # the same training, done here
+    for i, layer in enumerate(want):
+        shown = [float(c) for c in rows.nth(i).locator("td").all_inner_texts()[1:]]
+        assert shown == pytest.approx([layer["mean"], layer["std"], layer["grad_rms"]], rel=6e-3)
+    assert "fig-2.show=3" in page.url
 
 
 def doc_shot(locator, name: str) -> None:

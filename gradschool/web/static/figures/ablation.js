@@ -51,7 +51,7 @@ registerFigure("ablation", async (root, args) => {
     svg.innerHTML = "";
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const all = variants.flatMap(v => v.losses);
-    const top = Math.max(4.5, ...all), bottom = Math.min(2, ...all);
+    const top = Math.max(4.5, ...all), bottom = Math.min(4, Math.floor(Math.min(...all) * 2) / 2);
     const x = scale(0, Math.max(state.steps - 1, 1), P, W - 10), y = scale(bottom, top, H - 25, 10);
     el("line", {class: "axis", x1: P, y1: H - 25, x2: W - 10, y2: H - 25}, svg);
     el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 25}, svg);
@@ -71,7 +71,7 @@ registerFigure("ablation", async (root, args) => {
     const t = document.createElement("table");
     t.className = "layer-stats";
     const head = t.createTHead().insertRow();
-    for (const h of ["layer", "stream mean", "stream std", "gradient rms"]) {
+    for (const h of ["layer", "stream mean", "stream std", "grad rms"]) {
       const th = document.createElement("th");
       th.textContent = h;
       head.appendChild(th);
@@ -79,7 +79,7 @@ registerFigure("ablation", async (root, args) => {
     const body = t.createTBody();
     for (const l of variant.layers) {
       const tr = body.insertRow();
-      const cells = [l.layer === 0 ? "0 (embeddings)" : `${l.layer} (block ${l.layer})`, l.mean.toExponential(2),
+      const cells = [l.layer === 0 ? "embeddings" : `block ${l.layer}`, l.mean.toExponential(2),
                      l.std.toExponential(2), l.grad_rms.toExponential(2)];
       for (const c of cells) tr.insertCell().textContent = c;
     }
