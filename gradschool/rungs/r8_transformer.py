@@ -9,6 +9,8 @@ blocks without them and training stalls; that is what this rung measures.
 """
 
 import time
+from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 
@@ -56,15 +58,37 @@ class DeepModel(Module):
             if p.ndim == 2:
                 p.data[...] = rng.normal(0.0, 0.02, p.shape)
 
-    def forward(self, idx: np.ndarray) -> Tensor:
-        x = self.wte(idx) + self.wpe(np.arange(idx.shape[1]))
+    def stream(self, idx: np.ndarray) -> list[Tensor]:
+        """The residual stream (B, T, n_embd): after the embeddings, then after each block."""
+        xs = [self.wte(idx) + self.wpe(np.arange(idx.shape[1]))]
         for block in self.h:
-            x = block(x)
+            xs.append(block(xs[-1]))
+        return xs
+
+    def forward(self, idx: np.ndarray) -> Tensor:
+        x = self.stream(idx)[-1]
         return self.head(self.ln_f(x) if self.layer_norm else x)
 
 
-def train(config: GPTConfig, data: np.ndarray, residual: bool, layer_norm: bool, steps: int) -> list[float]:
-    """Train one variant on the same batches from the same seed; returns its losses."""
+@cache
+def shakespeare() -> tuple[CharTokenizer, np.ndarray]:
+    """The first 200,000 characters of Shakespeare, as the tokenizer and the token ids the ablation uses."""
+    text = load_text("shakespeare")[:200_000]
+    tokenizer = CharTokenizer.from_text(text)
+    return tokenizer, np.array(tokenizer.encode(text), dtype=np.int64)
+
+
+def deep_config(vocab_size: int, n_layer: int = 8) -> GPTConfig:
+    """The ablation's model: n_layer blocks, 32 wide, 4 heads, a context of 32 characters."""
+    return GPTConfig(block_size=32, vocab_size=vocab_size, n_layer=n_layer, n_head=4, n_embd=32)
+
+
+def train(config: GPTConfig, data: np.ndarray, residual: bool, layer_norm: bool, steps: int,
+          on_step: Callable[[DeepModel, float], None] | None = None) -> list[float]:
+    """Train one variant on the same batches from the same seed; returns its losses.
+
+    on_step(model, loss), if given, is called after every step (the gradients of that step still in place).
+    """
     manual_seed(0)
     model = DeepModel(config, residual, layer_norm)
     opt = AdamW(list(model.parameters()), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.0)
@@ -78,14 +102,14 @@ def train(config: GPTConfig, data: np.ndarray, residual: bool, layer_norm: bool,
         loss.backward()
         opt.step()
         losses.append(loss.item())
+        if on_step is not None:
+            on_step(model, losses[-1])
     return losses
 
 
 def main(plot: str | None = None) -> None:
-    text = load_text("shakespeare")[:200_000]
-    tokenizer = CharTokenizer.from_text(text)
-    data = np.array(tokenizer.encode(text), dtype=np.int64)
-    config = GPTConfig(block_size=32, vocab_size=tokenizer.vocab_size, n_layer=8, n_head=4, n_embd=32)
+    tokenizer, data = shakespeare()
+    config = deep_config(tokenizer.vocab_size)
 
     print("multi-head attention, shapes for a batch of 16 sequences of 32 characters, 32 wide, 4 heads:")
     print("  x (16, 32, 32) -> c_attn: q, k, v (16, 32, 32) each -> split into heads (16, 4, 32, 8)")
@@ -119,6 +143,7 @@ def main(plot: str | None = None) -> None:
         ax.set_title(f"{config.n_layer} transformer blocks")
         ax.legend()
         save(fig, plot)
+    print("\nchapter 8 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/8")
 
 
 if __name__ == "__main__":
