@@ -99,7 +99,7 @@ def test_the_lesson_quotes_what_rung7_prints(capsys):
     row7 = re.findall(r"^ +'r' +(.*)$", trained, re.M)[0].split()
     assert f"in row 2 (the first space) {row2[2]} on itself" in text
     assert f"{row7[6]} on the `o` before it and {row7[7]} on\nitself" in text
-    assert "[0.5  0.5  0.   0.  ]" in out and "#  [0.5  0.5  0.   0.  ]" in text
+    assert "[0.5  0.5  0.   0.  ]" in out and "# ->  [0.5  0.5  0.   0.  ]" in text
     assert out.rstrip().endswith("chapter 7 of the course: `gradschool serve`, then "
                                  "http://127.0.0.1:8000/chapter/7")
 

@@ -20,6 +20,7 @@ from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.lessons import fenced_blocks, lesson
+from gradschool.notebooks import expected_outputs
 from gradschool.rungs import r9_gpt
 from gradschool.runs import RUNS_ENV, load_model, read_metrics
 from gradschool.sampling import next_token_probs
@@ -39,7 +40,7 @@ def test_the_lessons_code_prints_what_the_lesson_says():
     blocks = [body for info, body in fenced_blocks(TEXT) if info == "python"]
     assert len(blocks) == 2
     for body in blocks:
-        said = [line[2:] for line in body.splitlines() if line.startswith("# ")]
+        said = expected_outputs(body)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(body, namespace)

@@ -89,6 +89,7 @@ function registerFigure(kind, draw) {
 
 function figureError(root, err) {
   let box = root.querySelector(":scope > .status.bad");
+  if (!box && !err) return;  // nothing to say, and no box to clear
   if (!box) {
     box = document.createElement("p");
     box.className = "status bad";
