@@ -47,6 +47,25 @@ def browser_context():
     assert blocked == [], f"the pages tried to reach the network: {blocked}"
 
 
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The real course server (create_app's defaults) on a free 127.0.0.1 port (a module may have its own)."""
+    from live_server import serve
+
+    from gradschool.web.app import create_app
+
+    with serve(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser_context, server, request) -> Iterator[sync_api.Page]:
+    """A watched tab (see watched_tab) named after the test, its `base` the server's URL."""
+    with watched_tab(browser_context, request.node.name) as tab:
+        tab.base = server
+        yield tab
+
+
 @contextlib.contextmanager
 def watched_tab(context, name: str) -> Iterator[sync_api.Page]:
     """A fresh tab that fails the test on page errors and on console errors not in tab.expected_console."""

@@ -10,9 +10,8 @@ from urllib.parse import urlparse
 
 import browser
 import pytest
-from browser import doc_screenshot, watched_tab
+from browser import doc_screenshot
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.figures.tanh import tanh_and_slope, tanh_figure
@@ -21,7 +20,8 @@ from gradschool.rungs import r1_neuron
 from gradschool.web import demos
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 CHAPTER_LINE = "chapter 1 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/1"
 
@@ -63,19 +63,6 @@ def test_tanh_api_is_the_engines_numbers():
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def figure(page, kind: str):
     return page.locator(f'.figure[data-figure="{kind}"]')

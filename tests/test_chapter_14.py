@@ -1,16 +1,14 @@
 """Chapter 14, tokenization: the tokens and merges figures against gradschool.data.bpe, in Chromium too."""
 
 import browser
-import pytest
-from browser import watched_tab
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.figures.tokens import merges_figure, shakespeare_tokenizer, tokens_figure
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 
 
@@ -35,19 +33,6 @@ def test_the_merges_api_is_the_tokenizers_merge_table():
     assert [m["id"] for m in r["merges"]] == list(range(266, 271))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
-
 def test_chapter14_colours_the_tokens_of_a_typed_text_and_pages_the_merges(page):
     page.goto(page.base + "/chapter/14")
     tokens = page.locator(".figure[data-figure=tokens]")
@@ -61,6 +46,7 @@ def test_chapter14_colours_the_tokens_of_a_typed_text_and_pages_the_merges(page)
     expect(tokens.locator(".token")).to_have_count(len(bigger))
     assert tokens.locator(".token .id").all_inner_texts() == [str(t["id"]) for t in bigger]
     expect(tokens.locator(".readout")).to_contain_text(f"{len(bigger)} tokens")
+    browser.doc_screenshot(page, "chapter-14", at=tokens)
 
     merges = page.locator(".figure[data-figure=merges]")
     rows = merges.locator("table.merges tr")

@@ -9,10 +9,8 @@ import re
 from urllib.parse import urlparse
 
 import browser
-import pytest
-from browser import doc_screenshot, watched_tab
+from browser import doc_screenshot
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.lessons import fenced_blocks, lessons
@@ -22,7 +20,8 @@ from gradschool.web import demos
 from gradschool.web.app import create_app
 from gradschool.web.training import TinyJob
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 CHAPTER_LINE = "chapter 2 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/2"
 
 
@@ -69,19 +68,6 @@ def test_a_live_learning_rate_has_the_resets_limit_and_a_refusal_pauses():
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def figure(page, kind: str):
     return page.locator(f'.figure[data-figure="{kind}"]')

@@ -14,10 +14,9 @@ from types import SimpleNamespace
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
 from lesson_code import run_python_blocks
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.figures.softmax import softmax_figure
@@ -26,7 +25,8 @@ from gradschool.lessons import fenced_blocks, lesson
 from gradschool.rungs import r3_learning_well
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 ORIGIN = {"origin": "http://127.0.0.1:8000"}
 
@@ -173,19 +173,6 @@ def test_spirals_websocket_catches_a_learning_rate_too_large_and_refuses_bad_set
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def chapter_shot(tab, figure: str) -> None:
     """Refresh docs/screenshots/chapter-3.png (one figure, a small 128-colour PNG) when asked to."""

@@ -15,10 +15,9 @@ from collections import Counter
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
 from lesson_code import run_python_blocks
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.data import CharTokenizer, load_lines
@@ -28,7 +27,8 @@ from gradschool.nn.bigram import Bigram, BigramConfig
 from gradschool.rungs import r4_bigram
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 ORIGIN = {"origin": "http://127.0.0.1:8000"}
 NAMES = load_lines("names")
@@ -162,19 +162,6 @@ def test_the_network_websocket_streams_every_step():
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def chapter_shot(tab, figure: str) -> None:
     """Refresh docs/screenshots/chapter-4.png (one figure, a small 128-colour PNG) when asked to."""

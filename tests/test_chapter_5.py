@@ -12,9 +12,8 @@ import re
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 import gradschool.tensor.functional as F
@@ -27,7 +26,8 @@ from gradschool.rungs import r5_embeddings
 from gradschool.tensor import manual_seed, no_grad
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 LIVE = "ws://127.0.0.1:8000/api/figure/embeddings/live"
 
@@ -176,19 +176,6 @@ def test_lr_finder_losses_equal_a_sweep_rerun_here():
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def shown_rows(page, figure: str) -> np.ndarray:
     """The embedding table's rows as the figure's number table shows them, in character order."""

@@ -12,9 +12,8 @@ import re
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.data.toy import make_spirals
@@ -34,7 +33,8 @@ from gradschool.scalar.nn import MLP as ScalarMLP
 from gradschool.tensor import Tensor
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 OPS = {"+": lambda a, b: a + b, "*": lambda a, b: a * b, "@": lambda a, b: a @ b}
 
@@ -152,19 +152,6 @@ def test_engine_race_runs_the_same_step_on_both_engines():
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def shown_array(page, name: str) -> np.ndarray:
     """An array of the explorer as its tables show it (one table a 2-D block)."""

@@ -11,9 +11,8 @@ import re
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 import gradschool.tensor.functional as F
@@ -23,7 +22,8 @@ from gradschool.rungs import r7_attention
 from gradschool.tensor import no_grad
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 TEXT = "to be or not to"
 
@@ -105,19 +105,6 @@ def test_the_lesson_quotes_what_rung7_prints(capsys):
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def shown_row(page) -> list[float]:
     """The weight column of the followed position's table."""

@@ -7,9 +7,8 @@ import time
 import browser
 import numpy as np
 import pytest
-from browser import DOCS, watched_tab
+from browser import DOCS
 from fastapi.testclient import TestClient
-from live_server import serve
 from playwright.sync_api import expect
 
 from gradschool.figures.transformer import ablation, block_shapes
@@ -20,7 +19,8 @@ from gradschool.rungs.r8_transformer import deep_config, shakespeare, train
 from gradschool.tensor import Tensor, no_grad
 from gradschool.web.app import create_app
 
-browser_context = browser.browser_context
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 client = TestClient(create_app(), base_url="http://127.0.0.1:8000")
 
 
@@ -109,19 +109,6 @@ def test_the_lesson_quotes_the_shapes_rung8_prints_and_the_block_gives(monkeypat
 
 
 # --- in Chromium ---
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
-
 
 def shown_shapes(page) -> dict[str, tuple[int, ...]]:
     texts = page.locator("#fig-1 svg text.shape")

@@ -7,27 +7,11 @@ page working under the Content-Security-Policy. The chapters' figures have their
 
 
 import browser
-import pytest
-from browser import doc_screenshot, watched_tab
-from live_server import serve
+from browser import doc_screenshot
 from playwright.sync_api import expect
 
-from gradschool.web.app import create_app
-
-browser_context = browser.browser_context  # the shared fixture: offline Chromium, see tests/browser.py
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve(create_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser_context, server, request):
-    with watched_tab(browser_context, request.node.name) as tab:
-        tab.base = server
-        yield tab
+# the shared fixtures (tests/browser.py): offline Chromium, the real server, a watched tab
+browser_context, server, page = browser.browser_context, browser.server, browser.page
 
 
 def test_home_page_is_the_ladder_of_rungs(page):

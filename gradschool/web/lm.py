@@ -11,12 +11,10 @@ import re
 import stat
 import threading
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import Field
 
 from gradschool import checkpoint
 from gradschool.data import CharTokenizer, DataError
@@ -27,20 +25,6 @@ from gradschool.sampling import check_sampling_options, next_token_probs
 from gradschool.tensor import no_grad
 from gradschool.web.lm_training import Trainings, without_paths
 from gradschool.web.schemas import AttentionIn, AttentionOut, ModelInfo, NextIn, NextOut, SampleIn, SampleOut
-
-TopP = Annotated[float, Field(gt=0, le=1)] | None
-
-
-class SampleQuery(SampleIn):
-    """What /api/lm/sample reads: SampleIn, plus top_p (nucleus sampling; none: every token)."""
-
-    top_p: TopP = None
-
-
-class NextQuery(NextIn):
-    """What /api/lm/next reads: NextIn, plus top_p."""
-
-    top_p: TopP = None
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Loaded models are cached and shared by every request; every use of a model here holds this lock, so
@@ -187,7 +171,7 @@ def router(runs: Runs) -> APIRouter:
         return out
 
     @api.post("/sample", response_model=SampleOut)
-    def sample_text(q: SampleQuery) -> dict:
+    def sample_text(q: SampleIn) -> dict:
         """num samples continuing the prompt, reproducible with the same seed."""
         model, tok, _ = runs.load(q.model)
         with ENGINE:
@@ -196,7 +180,7 @@ def router(runs: Runs) -> APIRouter:
         return {"samples": texts}
 
     @api.post("/next", response_model=NextOut)
-    def next_char(q: NextQuery) -> dict:
+    def next_char(q: NextIn) -> dict:
         """The most likely next characters after the prompt and their probabilities (at most 15)."""
         model, tok, _ = runs.load(q.model)
         ids = context_ids(tok, q.prompt)

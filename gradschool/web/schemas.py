@@ -24,7 +24,7 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
-# --- chapters 1-5 ---
+# --- chapters 1-2: the first seed's demos ---
 
 class NeuronIn(Strict):
     w1: Number = 0.5
@@ -123,7 +123,7 @@ class SourceOut(BaseModel):
     code: str
 
 
-# --- chapter 6, the /api/train websocket ---
+# --- chapter 2, the /api/train websocket (live training) ---
 
 class TinyConfig(Strict):
     task: Literal["tiny"] = "tiny"
@@ -152,12 +152,13 @@ class Command(Strict):
     lr: float | None = None  # checked against the job's own config limit (TinyConfig, MoonsConfig)
 
 
-# --- chapter 7, language models ---
+# --- chapter 9, language models ---
 
 ModelName = Annotated[str, Field(min_length=1, max_length=200)]
 Prompt = Annotated[str, Field(max_length=200)]
 Temperature = Annotated[float, Field(gt=0, le=5)]
 TopK = Annotated[int, Field(ge=1, le=1000)] | None
+TopP = Annotated[float, Field(gt=0, le=1)] | None  # nucleus sampling; None: every token
 
 
 class SampleIn(Strict):
@@ -165,6 +166,7 @@ class SampleIn(Strict):
     prompt: Prompt = ""
     temperature: Temperature = 1.0
     top_k: TopK = None
+    top_p: TopP = None
     num: Annotated[int, Field(ge=1, le=20)] = 5
     max_new_tokens: Annotated[int, Field(ge=1, le=500)] = 100
     seed: Seed = 1337
@@ -175,6 +177,7 @@ class NextIn(Strict):
     prompt: Prompt = ""
     temperature: Temperature = 1.0
     top_k: TopK = None
+    top_p: TopP = None
 
 
 class AttentionIn(Strict):
