@@ -32,7 +32,7 @@ EXAMPLES: dict[str, dict] = {
     "/api/figure/softmax": {"logits": [2.0, 1.0, 0.1], "target": 0},
     "/api/graph": {"expression": "tanh(a*b + a)", "variables": {"a": 2.0, "b": -3.0}},
     "/api/figure/bigram/name": {"name": "emma"},
-    "/api/lm/sample": {"model": MODEL, "prompt": "ROMEO:", "num": 3, "max_new_tokens": 150},
+    "/api/lm/sample": {"model": MODEL, "prompt": "ROMEO:", "num": 3, "max_new_tokens": 80},  # chapter 9's
     "/api/lm/next": {"model": MODEL, "prompt": "ROMEO:"},
     "/api/lm/attention": {"model": MODEL, "prompt": "ROMEO: what say you", "layer": 3, "head": 1},
 }

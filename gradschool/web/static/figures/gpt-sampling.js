@@ -89,7 +89,7 @@ registerFigure("gpt-sampling", async (root, args) => {
     if (!info) return;
     try {
       const many = Boolean(info.boundary);  // names are short: five of them; text: three lines' worth
-      const r = await api("/api/lm/sample", {...q, num: many ? 5 : 3, max_new_tokens: many ? 30 : 150,
+      const r = await api("/api/lm/sample", {...q, num: many ? 5 : 3, max_new_tokens: many ? 30 : 80,
                                              seed: state.seed});
       figureError(root, null);
       samples.textContent = r.samples.join(info.boundary ? "\n" : "\n———\n");
