@@ -231,7 +231,6 @@ def test_other_endpoints_reject_out_of_range_input():
     assert "expression" in rejected("/api/graph", {"expression": "a" * 201})
     assert "variables" in rejected("/api/graph", {"variables": {f"v{i}": 1 for i in range(9)}})
     assert "variables" in rejected("/api/graph", {"variables": {"__class__": 1}})
-    assert client.get("/api/source/secrets").status_code == 422
 
 
 @pytest.mark.parametrize(("text", "position", "words"), [

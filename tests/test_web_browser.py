@@ -7,6 +7,7 @@ page working under the Content-Security-Policy. The chapters' figures have their
 
 
 import browser
+import pytest
 from browser import doc_screenshot
 from playwright.sync_api import expect
 
@@ -53,3 +54,18 @@ def test_every_page_works_under_the_content_security_policy(page):
     page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')")
     page.wait_for_function("window.cspViolations.length > 0")
     assert "style-src" in page.evaluate("window.cspViolations")[0]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_chapter_fits_a_400px_screen_in_light_and_dark(page, scheme):
+    from gradschool.lessons import lessons
+
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.emulate_media(color_scheme=scheme)
+    for rung in lessons():
+        page.goto(page.base + f"/chapter/{rung}")
+        page.locator(".figure[data-figure] > *").first.wait_for()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"chapter {rung} is {width} px wide at 400 px"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert (background == "rgb(22, 23, 27)") == (scheme == "dark"), (rung, background)  # course.css --bg

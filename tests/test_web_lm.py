@@ -194,7 +194,6 @@ def test_the_old_page_is_now_chapter_9(client):
     page = client.get("/lm").text
     assert 'data-figure="gpt-sampling"' in page and 'data-figure="gpt-attention"' in page
     assert 'href="/lm"' not in page  # no longer in the navigation
-    assert "def attention" in client.get("/api/source/lm").json()["code"]
 
 
 def test_training_streams_every_record_and_a_sample_every_n_steps(tmp_path):

@@ -191,6 +191,7 @@ def main(plot: str | None = None) -> None:
     quirks(tokenizers[VOCAB_SIZE], tokenizers[4096], train_text)
     round_trip(tokenizers[VOCAB_SIZE])
     char_vs_bpe(plot)
+    print("\nchapter 14 of the course: `gradschool serve`, then http://127.0.0.1:8000/chapter/14")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,7 @@
 (host, origin and body-size checks, security headers). `SERVER_OPTIONS` are uvicorn's settings to run it with.
 """
 
-import inspect
 import os
-import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,9 +17,7 @@ from gradschool import __version__
 from gradschool.exercises import RUNGS as EXERCISES
 from gradschool.exercises import file_name, starter_text
 from gradschool.lessons import lessons
-from gradschool.scalar.engine import Value
-from gradschool.scalar.nn import Neuron
-from gradschool.web import demos, expr, lm, pages, training
+from gradschool.web import demos, expr, lm, pages
 from gradschool.web.figure_api import routers
 from gradschool.web.schemas import (
     Command,
@@ -36,8 +32,6 @@ from gradschool.web.schemas import (
     GraphOut,
     NeuronIn,
     NeuronOut,
-    Source,
-    SourceOut,
     plain_errors,
 )
 from gradschool.web.security import MAX_BODY, Guard
@@ -47,18 +41,7 @@ MAX_TRAINING_SESSIONS = 8
 # uvicorn's settings for this app: a websocket message may be no bigger than an HTTP body.
 SERVER_OPTIONS = {"ws_max_size": MAX_BODY}
 
-SOURCES = {
-    "neuron": [demos.neuron, Value.tanh],
-    "forward": [demos.forward_pass, Neuron.__call__],
-    "loss": [demos.descent_loss, demos.descent_step],
-    "derivative": [demos.square, demos.derivative, Value.__pow__],
-    "graph": [Value.__mul__, Value.tanh, Value.backward],
-    "training": [training.TinyJob.step],
-    "moons": [training.MoonsJob.step],
-    "lm": [lm.next_probs, lm.attention],
-}
-
-DESCRIPTION = """Live demos for the gradschool course; every number is computed by `gradschool.scalar`.
+DESCRIPTION = """The live figures of the gradschool course; every number comes from the project's own engine.
 
 Bad input gets a 422 whose `detail` says in plain words which field is wrong and what it allows (and, for
 expressions, the `position` of the problem). Requests must name this server as their Host, may come only from
@@ -172,12 +155,6 @@ def create_app(runs_dir: str | Path | None = None, hosts: Iterable[str] = ()) ->
     def graph(q: GraphIn) -> dict:
         """Parse an expression over named variables; values, gradients and chain-rule terms of each node."""
         return demos.expression_graph(q.expression, q.variables)
-
-    @app.get("/api/source/{name}", response_model=SourceOut, responses=BAD_INPUT)
-    def source(name: Source) -> dict:
-        """The library code behind a page."""
-        code = "\n\n".join(textwrap.dedent(inspect.getsource(f)) for f in SOURCES[name.value])
-        return {"name": name.value, "code": code}
 
     @app.websocket("/api/train")
     async def train(ws: WebSocket) -> None:

@@ -4,7 +4,6 @@ Every request model is `Strict`: unknown fields, NaN and infinities are refused.
 one sentence per problem naming the field and what it allows (see `plain_errors`), never a raw pydantic path.
 """
 
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -103,24 +102,6 @@ class GraphOut(BaseModel):
     nodes: list[Node]
     root: int
     backward_order: list[int]
-
-
-class Source(str, Enum):
-    """The library code that each page shows in its code panel."""
-
-    neuron = "neuron"
-    forward = "forward"
-    loss = "loss"
-    derivative = "derivative"
-    graph = "graph"
-    training = "training"
-    moons = "moons"
-    lm = "lm"
-
-
-class SourceOut(BaseModel):
-    name: str
-    code: str
 
 
 # --- chapter 2, the /api/train websocket (live training) ---

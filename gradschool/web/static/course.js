@@ -1,4 +1,4 @@
-// Shared helpers for every page: the API, URL-hash state, the code panel and small SVG plots.
+// Shared helpers for every page: the API, small SVG plots, and the live figures' registry and URL-hash state.
 "use strict";
 
 async function api(path, body) {
@@ -11,32 +11,6 @@ async function api(path, body) {
     throw err;
   }
   return data;
-}
-
-// The view's state lives in the URL hash (#w1=0.5&w2=-0.3), so a link reproduces it.
-function readHash(defaults) {
-  const q = new URLSearchParams(location.hash.slice(1));
-  const state = {...defaults};
-  for (const [k, v] of Object.entries(defaults)) {
-    if (!q.has(k)) continue;
-    if (typeof v === "number") {
-      const n = Number(q.get(k));
-      if (Number.isFinite(n)) state[k] = n;
-    } else {
-      state[k] = q.get(k);
-    }
-  }
-  return state;
-}
-
-function writeHash(state) {
-  history.replaceState(null, "", "#" + new URLSearchParams(state).toString());
-}
-
-async function loadCode(name) {
-  const pre = document.getElementById("code");
-  const r = await fetch("/api/source/" + name);
-  pre.textContent = (await r.json()).code;
 }
 
 const fmt = (x, d = 4) => (Object.is(x, -0) ? 0 : x).toFixed(d);
@@ -55,24 +29,6 @@ function scale(d0, d1, r0, r1) {
   const f = v => r0 + (v - d0) / (d1 - d0) * (r1 - r0);
   f.invert = p => d0 + (p - r0) / (r1 - r0) * (d1 - d0);
   return f;
-}
-
-// A line chart of ys (e.g. the loss per step) into an <svg> with a viewBox of W x H.
-function lineChart(svg, ys, label) {
-  const W = 480, H = 200, P = 40;
-  svg.innerHTML = "";
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const n = Math.max(ys.length, 2), top = Math.max(...ys, 1e-9);
-  const x = scale(0, n - 1, P, W - 10), y = scale(0, top, H - 25, 10);
-  el("line", {class: "axis", x1: P, y1: H - 25, x2: W - 10, y2: H - 25}, svg);
-  el("line", {class: "axis", x1: P, y1: 10, x2: P, y2: H - 25}, svg);
-  el("text", {x: 4, y: 20}, svg, top.toPrecision(3));
-  el("text", {x: 4, y: H - 25}, svg, "0");
-  el("text", {x: W - 10, y: H - 6, "text-anchor": "end"}, svg, `${label} (${ys.length} steps)`);
-  if (ys.length) {
-    const d = ys.map((v, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join("");
-    el("path", {class: "curve", d}, svg);
-  }
 }
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
