@@ -70,18 +70,23 @@ registerFigure("gpt-sampling", async (root, args) => {
             top_k: state.top_k > 0 ? state.top_k : null, top_p: state.top_p < 1 ? state.top_p : null};
   }
 
+  let latest = 0;  // the newest request: an older answer arriving later must not overwrite its result
   async function update() {
     const q = read();
     if (!info) return;
+    const mine = ++latest;
     try {
       const r = await api("/api/lm/next", q);
+      if (mine !== latest) return;
       figureError(root, null);
       drawBars(r.choices);
       const best = r.choices[0];
       readout.textContent = `after "${r.tokens.map(t => lmChar(t, info.boundary)).join("")}": ` +
         `${r.choices.length} characters can come next; the likeliest is ` +
         `${best.end ? "the end" : lmChar(best.char, info.boundary)} (${fmt(best.prob, 3)})`;
-    } catch (err) { figureError(root, err); }
+    } catch (err) {
+      if (mine === latest) figureError(root, err);
+    }
   }
 
   async function sample() {
@@ -89,9 +94,10 @@ registerFigure("gpt-sampling", async (root, args) => {
     if (!info) return;
     try {
       const many = Boolean(info.boundary);  // names are short: five of them; text: three lines' worth
+      const seen = latest;
       const r = await api("/api/lm/sample", {...q, num: many ? 5 : 3, max_new_tokens: many ? 30 : 80,
                                              seed: state.seed});
-      figureError(root, null);
+      if (seen === latest) figureError(root, null);  // a newer prompt's refusal stays
       samples.textContent = r.samples.join(info.boundary ? "\n" : "\n———\n");
     } catch (err) { figureError(root, err); }
   }
