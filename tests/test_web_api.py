@@ -178,7 +178,12 @@ def expressions(draw, depth=3):
     return f"({lt}) {kind} ({rt})", lambda a, b: ops[kind](lf(a, b), rf(a, b))
 
 
-@given(expressions(), st.floats(-3, 3), st.floats(-3, 3))
+# values where a gradient is a sum of terms of ordinary size: near 1e-284, x/x's two local derivatives are
+# +-4e283 and the order of summing them decides what survives, in PyTorch as here (an artefact, not math)
+ORDINARY = st.floats(-3, 3).filter(lambda v: v == 0 or abs(v) > 1e-6)
+
+
+@given(expressions(), ORDINARY, ORDINARY)
 @settings(max_examples=40)
 def test_random_expressions_match_pytorch_or_are_rejected_cleanly(expression, a_value, b_value):
     text, fn = expression
@@ -429,3 +434,11 @@ def test_serve_without_the_web_extra_says_what_to_install(monkeypatch):
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 1
     assert "pip install 'gradschool[web]'" in result.output
+
+
+def test_a_field_named_like_pydantics_key_marker_is_a_plain_422():
+    # pydantic marks a dict key's error with "[key]" in its location: a field named so is still just extra
+    r = client.post("/api/neuron", json={"[key]": None})
+    assert r.status_code == 422 and r.json()["detail"] == "[key] is not a field this request knows; remove it"
+    r = client.post("/api/graph", json={"expression": "a", "variables": {"[key]": 1}})
+    assert r.status_code == 422 and "'[key]' is not allowed as a name in variables" in r.json()["detail"]

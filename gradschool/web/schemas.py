@@ -225,9 +225,16 @@ class ErrorOut(BaseModel):
 WHERE = ("body", "query", "path", "header")  # FastAPI's first location part: not a field
 
 
+def about_a_key(loc: tuple) -> bool:
+    """Whether pydantic's error is about a dict's key (its loc ends in "[key]" after the key and the dict),
+    not about a field a user happened to name "[key]"."""
+    return len(loc) >= 3 and loc[-1] == "[key]"
+
+
 def field_label(loc: tuple) -> str:
     """The field an error is about as the user wrote it: lr, x[0], config.hidden[1], variable 'a'."""
-    parts = [p for i, p in enumerate(loc) if not (i == 0 and p in WHERE) and p not in TASKS and p != "[key]"]
+    loc = loc[:-1] if about_a_key(loc) else loc
+    parts = [p for i, p in enumerate(loc) if not (i == 0 and p in WHERE) and p not in TASKS]
     if parts[:1] == ["variables"] and len(parts) == 2:
         return f"variable {parts[1]!r}"
     label = ""
@@ -240,7 +247,7 @@ def plain_message(error: dict, whole: str = "the request body") -> str:
     """One pydantic error as a sentence saying which field is wrong and what it allows."""
     kind, ctx, label = error["type"], error.get("ctx") or {}, field_label(tuple(error["loc"]))
     it = label or whole
-    if "[key]" in error["loc"]:
+    if about_a_key(tuple(error["loc"])) and kind != "extra_forbidden":
         return f"{error['loc'][-2]!r} is not allowed as a name in {error['loc'][-3]}: use {NAME_RULE}"
     simple = {
         "missing": f"{it} is required" if label else f"{whole} must be a JSON object",
