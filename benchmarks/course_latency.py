@@ -14,15 +14,13 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from attacks import running_server
 from websockets.sync.client import connect
 
 GOAL_MS = 200.0
@@ -102,36 +100,14 @@ def train_model(runs: Path) -> None:
                       out_dir=str(runs / MODEL)), progress=False)
 
 
-@contextlib.contextmanager
-def running_server(workdir: Path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "gradschool", "serve", "--port", str(port), "--runs",
-                             str(workdir / "runs")], cwd=workdir, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(url + "/", timeout=1)
-                break
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gradschool-latency-") as tmp:
         train_model(Path(tmp) / "runs")
-        with running_server(Path(tmp)) as url:
-            report(url, args.repeat)
+        with running_server(Path(tmp), None) as server:  # the attack list's: this checkout's server
+            report(server.url, args.repeat)
 
 
 def report(url: str, repeat: int) -> None:

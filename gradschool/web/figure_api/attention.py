@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 
 from gradschool.figures.attention import attention_figure
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.schemas import Strict
 
 router = APIRouter(prefix="/api/figure")
@@ -41,8 +42,6 @@ class AttentionOut(BaseModel):
 
 
 @router.post("/attention", response_model=AttentionOut)
+@refusals_are_422
 def attention(q: AttentionIn) -> dict:
-    try:
-        return attention_figure(q.text, q.mask, q.scale)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return attention_figure(q.text, q.mask, q.scale)

@@ -3,10 +3,11 @@ WS /api/figure/bigram/train (the one-layer network trained live)."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, Field
 
 from gradschool.figures.bigram import BigramTraining, counts_figure, name_likelihood, sample_name
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.figure_stream import FigureStream
 from gradschool.web.schemas import Seed, Strict
 
@@ -80,12 +81,10 @@ def counts(q: CountsIn) -> dict:
 
 
 @router.post("/name", response_model=NameOut)
+@refusals_are_422
 def name(q: NameIn) -> dict:
     """Each character's probability after the one before, and the name's NLL (null where infinite)."""
-    try:
-        return name_likelihood(q.name, q.smoothing)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return name_likelihood(q.name, q.smoothing)
 
 
 @router.post("/sample", response_model=SampleOut)

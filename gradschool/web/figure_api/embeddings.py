@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 from gradschool.figures.embeddings import EmbeddingRun, context_window
 from gradschool.figures.lr_finder import lr_finder
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.schemas import Seed, Strict, plain_errors
 
 router = APIRouter(prefix="/api/figure")
@@ -181,11 +182,9 @@ class ContextOut(BaseModel):
 
 
 @router.post("/context", response_model=ContextOut)
+@refusals_are_422
 def context(q: ContextIn) -> dict:
-    try:
-        return context_window(q.word, q.block_size, q.n_embd, q.n_hidden)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return context_window(q.word, q.block_size, q.n_embd, q.n_hidden)
 
 
 class LRFinderIn(Strict):
@@ -214,8 +213,6 @@ def cached_lr_finder(lo: float, hi: float, steps: int, seed: int) -> dict:
 
 
 @router.post("/lr-finder", response_model=LRFinderOut)
+@refusals_are_422
 def lr_finder_figure(q: LRFinderIn) -> dict:
-    try:
-        return cached_lr_finder(q.lo, q.hi, q.steps, q.seed)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return cached_lr_finder(q.lo, q.hi, q.steps, q.seed)

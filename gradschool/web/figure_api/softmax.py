@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from gradschool.figures.softmax import softmax_figure
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.schemas import Strict
 
 router = APIRouter(prefix="/api/figure")
@@ -24,8 +25,6 @@ class SoftmaxOut(BaseModel):
 
 
 @router.post("/softmax", response_model=SoftmaxOut)
+@refusals_are_422
 def softmax(q: SoftmaxIn) -> dict:
-    try:
-        return softmax_figure(q.logits, q.target, q.temperature)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return softmax_figure(q.logits, q.target, q.temperature)

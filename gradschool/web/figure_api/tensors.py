@@ -4,11 +4,12 @@ POST /api/figure/engine-race (gradschool.figures.engine_race, timed on this serv
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from gradschool.figures.broadcasting import broadcast_figure, parse_shape
 from gradschool.figures.engine_race import engine_race
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.schemas import Strict
 
 router = APIRouter(prefix="/api/figure")
@@ -46,11 +47,9 @@ def checked_shape(text: str, name: str) -> tuple[int, ...]:
 
 
 @router.post("/broadcast", response_model=BroadcastOut)
+@refusals_are_422
 def broadcast(q: BroadcastIn) -> dict:
-    try:
-        return broadcast_figure(checked_shape(q.a, "a"), checked_shape(q.b, "b"), q.op)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return broadcast_figure(checked_shape(q.a, "a"), checked_shape(q.b, "b"), q.op)
 
 
 class RaceIn(Strict):

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from gradschool.figures.transformer import ablation, block_shapes
+from gradschool.web.figure_api import refusals_are_422
 from gradschool.web.schemas import Strict
 
 router = APIRouter(prefix="/api/figure")
@@ -39,11 +40,9 @@ class BlockOut(BaseModel):
 
 
 @router.post("/block", response_model=BlockOut)
+@refusals_are_422
 def block(q: BlockIn) -> dict:
-    try:
-        return block_shapes(q.batch, q.T, q.n_embd, q.n_head)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return block_shapes(q.batch, q.T, q.n_embd, q.n_head)
 
 
 class AblationIn(Strict):

@@ -31,6 +31,19 @@ function scale(d0, d1, r0, r1) {
   return f;
 }
 
+// A labelled range input with its value shown beside it, appended to `controls`; returns {input, out}.
+function rangeControl(controls, label, min, max, step, value) {
+  const input = Object.assign(document.createElement("input"), {type: "range", min, max, step, value});
+  input.setAttribute("aria-label", label);
+  const out = document.createElement("output");
+  out.textContent = input.value;
+  input.addEventListener("input", () => { out.textContent = input.value; });
+  const wrap = document.createElement("label");
+  wrap.append(label + " ", input, " ", out);
+  controls.appendChild(wrap);
+  return {input, out};
+}
+
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
 // ---- live figures in chapters -------------------------------------------------------------------------

@@ -12,18 +12,8 @@ registerFigure("ablation", async (root, args) => {
   const controls = document.createElement("div");
   controls.className = "controls";
   root.appendChild(controls);
-  const slider = (key, label, min, max, step) => {
-    const wrap = document.createElement("label");
-    const input = Object.assign(document.createElement("input"), {type: "range", min, max, step,
-                                                                  value: state[key]});
-    input.setAttribute("aria-label", label);
-    const out = document.createElement("output");
-    out.textContent = state[key];
-    input.addEventListener("input", () => { out.textContent = input.value; });
-    wrap.append(label + " ", input, " ", out);
-    controls.appendChild(wrap);
-    return input;
-  };
+  const slider = (key, label, min, max, step) =>
+    rangeControl(controls, label, min, max, step, state[key]).input;
   const layers = slider("n_layer", "blocks", 1, 8, 1);
   const steps = slider("steps", "steps", 5, 300, 5);
   const button = Object.assign(document.createElement("button"), {type: "button",

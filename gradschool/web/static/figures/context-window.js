@@ -17,13 +17,7 @@ registerFigure("context-window", async (root, args) => {
   wordLabel.append("name ", word);
   controls.appendChild(wordLabel);
   const slider = (key, label, min, max) => {
-    const wrap = document.createElement("label");
-    const input = Object.assign(document.createElement("input"), {type: "range", min, max, step: 1,
-                                                                  value: state[key]});
-    input.setAttribute("aria-label", label);
-    const out = document.createElement("output");
-    wrap.append(label + " ", input, " ", out);
-    controls.appendChild(wrap);
+    const {input, out} = rangeControl(controls, label, min, max, 1, state[key]);
     return [key, input, out];
   };
   const sliders = [slider("block_size", "block size", 1, 8), slider("n_embd", "embedding size", 1, 10)];
@@ -39,10 +33,7 @@ registerFigure("context-window", async (root, args) => {
 
   async function update() {
     state.word = word.value;
-    for (const [key, input, out] of sliders) {
-      state[key] = Number(input.value);
-      out.textContent = input.value;
-    }
+    for (const [key, input] of sliders) state[key] = Number(input.value);
     saveFigureState(root, state);
     try {
       const r = await api("/api/figure/context", {word: state.word, block_size: state.block_size,

@@ -7,18 +7,8 @@ registerFigure("engine-race", async (root, args) => {
   const controls = document.createElement("div");
   controls.className = "controls";
   root.appendChild(controls);
-  const slider = (key, label, min, max, step) => {
-    const wrap = document.createElement("label");
-    const input = Object.assign(document.createElement("input"), {type: "range", min, max, step,
-                                                                  value: state[key]});
-    input.setAttribute("aria-label", label);
-    const out = document.createElement("output");
-    out.textContent = input.value;
-    input.addEventListener("input", () => { out.textContent = input.value; });
-    wrap.append(label + " ", input, " ", out);
-    controls.appendChild(wrap);
-    return [key, input];
-  };
+  const slider = (key, label, min, max, step) =>
+    [key, rangeControl(controls, label, min, max, step, state[key]).input];
   const sliders = [slider("points", "points", 10, 200, 10), slider("hidden", "hidden units", 2, 32, 2)];
   const go = Object.assign(document.createElement("button"), {type: "button", textContent: "Race one step"});
   controls.appendChild(go);

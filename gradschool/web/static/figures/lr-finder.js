@@ -10,13 +10,7 @@ registerFigure("lr-finder", async (root, args) => {
   controls.className = "controls";
   root.appendChild(controls);
   const slider = (key, label, min, max, step) => {
-    const wrap = document.createElement("label");
-    const input = Object.assign(document.createElement("input"), {type: "range", min, max, step,
-                                                                  value: state[key]});
-    input.setAttribute("aria-label", label);
-    const out = document.createElement("output");
-    wrap.append(label + " ", input, " ", out);
-    controls.appendChild(wrap);
+    const {input, out} = rangeControl(controls, label, min, max, step, state[key]);
     return [key, input, out];
   };
   const range = [slider("lo", "lowest exponent", -5, -1, 0.5), slider("hi", "highest exponent", -1, 2, 0.5)];
@@ -32,10 +26,7 @@ registerFigure("lr-finder", async (root, args) => {
   let result = null;
 
   async function update() {
-    for (const [key, input, out] of range) {
-      state[key] = Number(input.value);
-      out.textContent = input.value;
-    }
+    for (const [key, input] of range) state[key] = Number(input.value);
     saveFigureState(root, state);
     try {
       result = await api("/api/figure/lr-finder", {lo: state.lo, hi: state.hi, steps: state.steps});

@@ -13,14 +13,8 @@ registerFigure("softmax", async (root, args) => {
   controls.className = "controls";
   root.appendChild(controls);
   const slider = (key, label, min, max, step) => {
-    const wrap = document.createElement("label");
-    const input = Object.assign(document.createElement("input"),
-                                {type: "range", min, max, step, value: state[key]});
-    input.setAttribute("aria-label", label);
+    const {input, out} = rangeControl(controls, label, min, max, step, state[key]);
     input.dataset.key = key;
-    const out = document.createElement("output");
-    wrap.append(label + " ", input, " ", out);
-    controls.appendChild(wrap);
     return [input, out];
   };
   const inputs = [];
